@@ -1,0 +1,353 @@
+"""The ``weft`` command line (SPEC §1). Only argument handling and printing live here.
+
+Every subcommand reuses the functions the server uses; bad input gets one line on stderr
+naming the problem and exit status 2, with nothing written to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from weft import __version__
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """Bad input: printed as one line on stderr, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="weft", description="AI completion and agent edits for any LSP editor.")
+    parser.add_argument("--version", action="version", version=f"weft {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--stdio", action="store_true", help="talk JSON-RPC over stdin/stdout (default)")
+    mode.add_argument("--tcp", type=int, metavar="PORT", help="listen on 127.0.0.1:PORT instead")
+    serve.add_argument("--log-file", help="also write logs to this file")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    complete = sub.add_parser("complete", help="one inline completion through the editor's pipeline")
+    complete.add_argument("location", metavar="PATH:LINE:COL", help="1-based line and column")
+    complete.add_argument("--root", help="workspace root (default: nearest folder with .git or weft.toml)")
+    complete.add_argument("--settings", help="settings as JSON, or a JSON file")
+    complete.add_argument("--json", action="store_true", help="print the items with ranges as JSON")
+
+    index = sub.add_parser("index", help="build or refresh the on-disk index")
+    index.add_argument("root", nargs="?", default=None)
+    index.add_argument("--settings", help="settings as JSON, or a JSON file")
+    index.add_argument("--json", action="store_true")
+
+    fix = sub.add_parser("fix", help="run the Fix agent on PATH:LINE and print the verified diff")
+    fix.add_argument("location", metavar="PATH:LINE")
+    fix.add_argument("--root")
+    fix.add_argument("--message", help="the diagnostic text")
+    fix.add_argument("--settings", help="settings as JSON, or a JSON file")
+    fix.add_argument("--apply", action="store_true", help="write the edit")
+
+    refactor = sub.add_parser("refactor", help="run a multi-file refactor and print the verified diff")
+    refactor.add_argument("instruction")
+    refactor.add_argument("--root")
+    refactor.add_argument("--settings", help="settings as JSON, or a JSON file")
+    refactor.add_argument("--apply", action="store_true", help="write the edit")
+
+    doctor = sub.add_parser("doctor", help="settings in effect, backend reachability, grammars, index")
+    doctor.add_argument("--root")
+    doctor.add_argument("--settings", help="settings as JSON, or a JSON file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    try:
+        if command == "serve":
+            return _serve(args)
+        if command == "complete":
+            return asyncio.run(_complete(args))
+        if command == "doctor":
+            return asyncio.run(_doctor(args))
+        if command == "index":
+            from weft.index.command import run as run_index
+
+            settings, _ = load_settings(_root_or_cwd(args.root), getattr(args, "settings", None))
+            return run_index(args.root, args.json, settings)
+        if command == "fix":
+            from weft.agent.command import run_fix
+
+            return run_fix(args)
+        if command == "refactor":
+            from weft.agent.command import run_refactor
+
+            return run_refactor(args)
+    except CliError as exc:
+        sys.stderr.write(f"weft: {exc}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_BAD_INPUT
+
+
+# -- serve ------------------------------------------------------------------------------
+
+
+def setup_logging(level: str = "info", log_file: str | None = None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    # pygls logs every message it sends at INFO: too costly and too loud on the keystroke path.
+    for noisy in ("pygls", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level.upper())))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from weft.server import create_server
+
+    setup_logging(args.log_level, args.log_file)
+    server = create_server()
+    if args.tcp:
+        server.start_tcp("127.0.0.1", args.tcp)
+    else:
+        server.start_io()
+    return 0
+
+
+# -- settings and positions for one-shot commands ---------------------------------------
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding .git or weft.toml (else ``start``)."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists() or (folder / "weft.toml").exists():
+            return folder
+    return start
+
+
+def _root_or_cwd(root: str | None) -> Path:
+    return Path(root).resolve() if root else Path.cwd()
+
+
+def load_settings(root: Path | None, cli_value: str | None) -> tuple[Any, Any]:
+    """Defaults → weft.toml → --settings, as the server merges them. Raises CliError."""
+    from weft.settings import load_cli_source, load_toml_source, merge_settings
+
+    toml, error = load_toml_source(root)
+    if error:
+        raise CliError(error)
+    try:
+        cli = load_cli_source(cli_value)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    result = merge_settings([("weft.toml", toml), ("--settings", cli)])
+    for key in result.unknown_keys:
+        sys.stderr.write(f"weft: unknown setting ignored: {key}\n")
+    if result.settings is None:
+        raise CliError(result.error or "invalid settings")
+    return result.settings, result
+
+
+def parse_location(location: str, parts: int) -> tuple[Path, list[int]]:
+    """``PATH:LINE[:COL]`` → (path, [line, col]) with 1-based numbers. Raises CliError."""
+    pieces = location.rsplit(":", parts)
+    if len(pieces) != parts + 1:
+        raise CliError(f"expected {'PATH:LINE:COL' if parts == 2 else 'PATH:LINE'}, got {location!r}")
+    try:
+        numbers = [int(p) for p in pieces[1:]]
+    except ValueError as exc:
+        raise CliError(f"line and column must be numbers in {location!r}") from exc
+    if any(n < 1 for n in numbers):
+        raise CliError(f"line and column are 1-based in {location!r}")
+    return Path(pieces[0]), numbers
+
+
+def read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CliError(f"no such file: {path}") from exc
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+
+
+def offset_of(text: str, line: int, col: int) -> int:
+    """Offset of 1-based (line, column in characters), by LSP's line rules. Raises CliError."""
+    from weft.documents import split_lines
+
+    lines = split_lines(text)
+    if line > len(lines):
+        raise CliError(f"line {line} is past the end of the file ({len(lines)} lines)")
+    body = lines[line - 1].rstrip("\r\n")
+    if col > len(body) + 1:
+        raise CliError(f"column {col} is past the end of line {line} ({len(body)} characters)")
+    return sum(len(x) for x in lines[: line - 1]) + col - 1
+
+
+# -- complete ---------------------------------------------------------------------------
+
+
+async def _complete(args: argparse.Namespace) -> int:
+    from weft.completion.engine import CompletionEngine, CompletionRequest
+    from weft.documents import UTF32, Document
+    from weft.server import relative_path
+
+    path, (line, col) = parse_location(args.location, 2)
+    text = read_source(path)
+    root = Path(args.root).resolve() if args.root else find_root(path.resolve().parent)
+    settings, _ = load_settings(root, args.settings)
+    if len(text) > settings.index.max_file_kb * 1024:
+        raise CliError(f"{path} is larger than index.maxFileKb ({settings.index.max_file_kb} KB)")
+    offset = offset_of(text, line, col)
+    doc = Document(path.resolve().as_uri(), text, 0, "", UTF32)
+    settings = settings.model_copy(
+        update={"completion": settings.completion.model_copy(update={"debounce_ms": 0})}
+    )
+    errors: list[str] = []
+    engine = CompletionEngine(on_backend_error=lambda exc: errors.append(str(exc)))
+    backend = await one_shot_backend(settings, root)
+    try:
+        rel = relative_path(root, doc)
+        suggestions = await engine.complete(CompletionRequest(doc, offset, path=rel), settings, backend)
+    except Exception as exc:  # noqa: BLE001 - one line, exit 2
+        if not errors:
+            raise CliError(f"completion failed: {exc}") from exc
+        suggestions = []
+    finally:
+        await backend.aclose()
+    if errors:
+        raise CliError(f"model backend: {errors[0]}")
+    if not suggestions:
+        return 0
+    if args.json:
+        items = []
+        for s in suggestions:
+            items.append({
+                "insertText": s.text,
+                "range": {"start": _pos(doc, s.start), "end": _pos(doc, s.end)},
+                "source": s.source,
+            })
+        sys.stdout.write(json.dumps({"items": items}, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(suggestions[0].text + ("\n" if not suggestions[0].text.endswith("\n") else ""))
+    return 0
+
+
+def _pos(doc: Any, offset: int) -> dict[str, int]:
+    p = doc.position_at(offset)
+    return {"line": p.line + 1, "column": p.character + 1}
+
+
+async def one_shot_backend(settings: Any, root: Path | None) -> Any:
+    """The backend for a one-shot command: as configured; ``auto`` probes Ollama first."""
+    from weft.backends.registry import probe
+    from weft.server import make_backend
+
+    cfg = settings.backend
+    if cfg.kind == "auto":
+        info = await probe(cfg.model_copy(update={"kind": "ollama"}))
+        if info.reachable and info.models:
+            model = cfg.model if cfg.model in info.models else info.models[0]
+            cfg = cfg.model_copy(update={"kind": "ollama", "model": model})
+        else:
+            cfg = cfg.model_copy(update={"kind": "offline"})
+    if cfg.kind == "offline":
+        from weft.offline import OfflineEngine
+
+        engine = OfflineEngine(cache_dir=None)
+        if root is not None:
+            await engine.train_root(root, settings)
+        return engine.backend()
+    return make_backend(cfg)
+
+
+# -- doctor -----------------------------------------------------------------------------
+
+
+async def _doctor(args: argparse.Namespace) -> int:
+    from weft.backends.registry import probe
+    from weft.index.languages import OFFICIAL_GRAMMARS, get_language
+    from weft.settings import masked_json
+
+    root = _root_or_cwd(args.root)
+    if not root.is_dir():
+        raise CliError(f"no such folder: {root}")
+    settings, merged = load_settings(root, args.settings)
+    out = sys.stdout
+    out.write(f"weft {__version__} (Python {sys.version.split()[0]})\nroot: {root}\n\nsettings in effect:\n")
+    for key, value in _flatten(masked_json(settings)):
+        origin = merged.origins.get(key, "default")
+        out.write(f"  {key} = {json.dumps(value)}    ({origin})\n")
+    cfg = settings.backend
+    kinds = ["ollama"] if cfg.kind == "auto" else ([] if cfg.kind == "offline" else [cfg.kind])
+    out.write("\nbackend:\n")
+    for kind in kinds:
+        info = await probe(cfg.model_copy(update={"kind": kind}))
+        state = "reachable" if info.reachable else f"NOT reachable ({info.error})"
+        out.write(f"  {kind} at {info.url}: {state}\n")
+        if info.models:
+            out.write(f"  models: {', '.join(info.models[:20])}\n")
+        if cfg.model and info.reachable and info.models and cfg.model not in info.models:
+            out.write(f"  warning: model {cfg.model!r} is not among them\n")
+    if cfg.kind in ("auto", "offline"):
+        out.write("  offline engine: built in (used when no model server answers)\n")
+    key_env = cfg.api_key_env
+    if key_env:
+        import os
+
+        out.write(f"  api key: ${key_env} is {'set' if os.environ.get(key_env) else 'NOT set'}\n")
+    out.write("\ngrammars:\n")
+    for name in OFFICIAL_GRAMMARS:
+        out.write(f"  {name}: {'ok' if get_language(name) is not None else 'missing'}\n")
+    try:
+        import tree_sitter_language_pack  # noqa: F401
+
+        out.write("  tree-sitter-language-pack: installed (more languages)\n")
+    except ImportError:
+        out.write("  tree-sitter-language-pack: not installed (pip install 'weft[languages]')\n")
+    out.write(f"\nindex: {_index_location(root, settings)}\n")
+    return 0
+
+
+def _index_location(root: Path, settings: Any) -> str:
+    try:
+        from weft.index.store import cache_path_for
+
+        return str(cache_path_for(root, settings))
+    except (ImportError, AttributeError):
+        import os
+
+        base = settings.index.cache_dir or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "weft"
+        )
+        return base
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,346 @@
+"""The language server object: it owns settings, documents, backends, the index and tasks.
+
+``create_server()`` builds a :class:`WeftServer` and lets each feature module register its
+handlers. Handlers stay thin: they take snapshots from here and call pure functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+import weft
+from weft.backends.base import BackendError, CompletionBackend
+from weft.completion.engine import CompletionEngine
+from weft.documents import Document
+from weft.settings import BackendSettings, Settings
+
+logger = logging.getLogger(__name__)
+
+
+class _Answered:
+    """Placeholder for a request that was already answered with an error while decoding."""
+
+    jsonrpc = "2.0"
+
+
+class WeftProtocol(LanguageServerProtocol):
+    """pygls's protocol, answering the requests pygls 2.1 would leave without any reply.
+
+    A request whose params do not structure (``"position": {"line": -1, "character": "7"}``,
+    ``"params": null``) is dropped by pygls and the client waits for ever; JSON-RPC 2.0 wants
+    an error reply with the request's id. Same for a request with a wrong ``jsonrpc`` version.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if "jsonrpc" in data and "id" in data and "method" in data:
+                self._send_response(
+                    data["id"],
+                    error=types.ResponseError(
+                        code=types.ErrorCodes.InvalidParams,
+                        message=f"invalid params for {data['method']}",
+                    ),
+                )
+                return _Answered()
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Answered):
+            return
+        version = getattr(message, "jsonrpc", None)
+        if version != "2.0" and getattr(message, "id", None) is not None and hasattr(message, "method"):
+            self._send_response(
+                message.id,
+                error=types.ResponseError(
+                    code=types.ErrorCodes.InvalidRequest, message="jsonrpc must be \"2.0\""
+                ),
+            )
+            return
+        super().handle_message(message)
+
+
+class ProgressReporter:
+    """What ``server.progress`` yields: ``report(message, percentage)`` and ``cancelled``."""
+
+    def __init__(self, server: WeftServer, token: str | None) -> None:
+        self._server = server
+        self.token = token
+
+    @property
+    def cancelled(self) -> bool:
+        if self.token is None:
+            return False
+        future = self._server.work_done_progress.tokens.get(self.token)
+        return bool(future is not None and future.cancelled())
+
+    def __call__(self, message: str | None = None, percentage: int | None = None) -> None:
+        if self.token is not None:
+            self._server.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
+
+
+class WeftServer(LanguageServer):
+    """weft's language server."""
+
+    def __init__(self) -> None:
+        super().__init__("weft", weft.__version__, protocol_cls=WeftProtocol)
+        self.settings = Settings()
+        """The settings in force, swapped whole when a source changes."""
+        self.sources: dict[str, dict[str, Any] | None] = {}
+        """Raw settings per source name (``weft.toml``, ``initializationOptions``, …)."""
+        self.root: Path | None = None
+        """The workspace root folder."""
+        self.documents: dict[str, Document] = {}
+        """Open documents by URI, as weft's own snapshots."""
+        self.position_encoding = "utf-16"
+        self.engine = CompletionEngine(self._backend_failed, self._backend_ok)
+        """The completion pipeline."""
+        self.index: Any = None
+        """The workspace index (``weft.index``), once built."""
+        self.offline: Any = None
+        """The offline engine, created on first use."""
+        self._backends: dict[BackendSettings, CompletionBackend] = {}
+        self._auto_backend: BackendSettings | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._filter: tuple[Any, Any] | None = None
+        self._outage: str | None = None
+        self.inline_supported = False
+        """Whether the client advertised ``textDocument.inlineCompletion``."""
+        self.accepted: list[dict[str, Any]] = []
+        """Recent ``weft.acceptCompletion`` calls (for acceptance figures)."""
+        self.document_listeners: list[Callable[[str, str, Document | None], None]] = []
+        """Called on open/change/save/close of a document (see features/text_sync.py)."""
+
+    def notify_document(self, event: str, uri: str) -> None:
+        """Tell every document listener; a failing listener is logged, not raised."""
+        doc = self.documents.get(uri)
+        for listener in list(self.document_listeners):
+            try:
+                listener(event, uri, doc)
+            except Exception as exc:  # noqa: BLE001 - one feature's bug must not stop sync
+                logger.exception("document listener failed: %s", exc)
+
+    # -- logging and errors ---------------------------------------------------------------
+
+    def log(self, message: str, level: str = "info") -> None:
+        """Log to stderr/--log-file and to the client's log (``window/logMessage``)."""
+        getattr(logger, "warning" if level == "warning" else level, logger.info)(message)
+        kinds = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
+                 "info": types.MessageType.Info, "debug": types.MessageType.Log}
+        with contextlib.suppress(Exception):
+            if self.protocol.writer is not None:
+                self.window_log_message(types.LogMessageParams(kinds.get(level, types.MessageType.Info), message))
+
+    def show(self, message: str, level: str = "warning") -> None:
+        kinds = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
+                 "info": types.MessageType.Info}
+        with contextlib.suppress(Exception):
+            if self.protocol.writer is not None:
+                self.window_show_message(types.ShowMessageParams(kinds.get(level, types.MessageType.Warning), message))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Our bugs go to the log, never to a dialog, and never stop the server.
+
+        (pygls's default shows a dialog and then shuts the thread pool and the server down.)
+        """
+        logger.error("internal error (%s): %s", getattr(source, "__name__", source), error, exc_info=error)
+        with contextlib.suppress(Exception):
+            self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"weft internal error: {error}"))
+
+    def _backend_failed(self, exc: BackendError) -> None:
+        self.log(f"model backend: {exc}", "warning")
+        if self._outage is None:
+            self._outage = str(exc)
+            self.show(f"weft: the model backend is not answering ({exc}). Completions are paused "
+                      "until it is back; details in the weft log.", "warning")
+
+    def _backend_ok(self) -> None:
+        if self._outage is not None:
+            self.log("model backend answers again")
+            self._outage = None
+
+    # -- tasks and progress ---------------------------------------------------------------
+
+    def run_task(self, coro: Awaitable[Any], name: str = "task") -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, keeping a reference and logging its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.log(f"{name} failed: {t.exception()!r}", "error")
+
+        task.add_done_callback(done)
+        return task
+
+    @contextlib.asynccontextmanager
+    async def progress(self, title: str, cancellable: bool = False) -> AsyncIterator[ProgressReporter]:
+        """Work-done progress when the client supports it; a no-op reporter otherwise."""
+        token: str | None = None
+        if get_capability(self.client_capabilities, "window.work_done_progress", False):
+            token = str(uuid.uuid4())
+            try:
+                await asyncio.wait_for(self.work_done_progress.create_async(token), 5)
+                self.work_done_progress.begin(
+                    token, types.WorkDoneProgressBegin(title=title, cancellable=cancellable, percentage=0)
+                )
+            except Exception as exc:  # noqa: BLE001 - a client refusing progress is not fatal
+                logger.info("progress not available: %s", exc)
+                token = None
+        reporter = ProgressReporter(self, token)
+        try:
+            yield reporter
+        finally:
+            if token is not None:
+                with contextlib.suppress(Exception):
+                    self.work_done_progress.end(token, types.WorkDoneProgressEnd())
+
+    # -- backends -------------------------------------------------------------------------
+
+    def completion_backend(self) -> CompletionBackend:
+        """The backend for inline completion under the settings in force."""
+        cfg = self.settings.backend
+        if cfg.kind == "auto":
+            cfg = self._auto_backend or BackendSettings(kind="offline")
+        return self.backend_for(cfg)
+
+    def backend_for(self, cfg: BackendSettings) -> CompletionBackend:
+        backend = self._backends.get(cfg)
+        if backend is None:
+            backend = self._backends[cfg] = make_backend(cfg, self)
+        return backend
+
+    async def resolve_auto_backend(self) -> None:
+        """``backend.kind = auto``: Ollama on localhost if it answers with a model, else offline."""
+        if self.settings.backend.kind != "auto":
+            return
+        from weft.backends.registry import probe
+
+        cfg = self.settings.backend.model_copy(update={"kind": "ollama"})
+        info = await probe(cfg)
+        if info.reachable and info.models:
+            model = cfg.model if cfg.model in info.models else info.models[0]
+            self._auto_backend = cfg.model_copy(update={"model": model})
+            self.log(f"backend auto: using Ollama at {info.url} with model {model}")
+        else:
+            self._auto_backend = BackendSettings(kind="offline")
+            self.log("backend auto: no Ollama model server answered; the built-in offline engine "
+                     "is serving completions. Set backend.kind, backend.url and backend.model "
+                     "to use a model server.")
+
+    async def close_backends(self, keep: set[BackendSettings] | None = None) -> None:
+        for cfg, backend in list(self._backends.items()):
+            if keep and cfg in keep:
+                continue
+            self._backends.pop(cfg, None)
+            with contextlib.suppress(Exception):
+                await backend.aclose()
+
+    def offline_engine(self) -> Any:
+        """The built-in offline engine, created on first use."""
+        if self.offline is None:
+            from weft.offline import OfflineEngine
+
+            self.offline = OfflineEngine(cache_dir=None)
+        return self.offline
+
+    @property
+    def backend_outage(self) -> str | None:
+        """The error of the current backend outage, None while the backend answers."""
+        return self._outage
+
+    def relative_path(self, doc: Document) -> str:
+        """The document's path relative to the root, ``/``-separated (its name if outside)."""
+        return relative_path(self.root, doc)
+
+    def workspace_filter(self) -> Any:
+        """The ignore rules in force (.gitignore, .weftignore, index.exclude, privacy.exclude)."""
+        key = (self.root, self.settings.index.exclude, self.settings.privacy.exclude)
+        if self._filter is None or self._filter[0] != key:
+            from weft.ignore import WorkspaceFilter
+
+            self._filter = (key, WorkspaceFilter(self.root, self.settings) if self.root else None)
+        return self._filter[1]
+
+    def is_private(self, doc: Document) -> bool:
+        """Whether the document must never be read into a prompt."""
+        rel = self.relative_path(doc)
+        if doc.path is None or self.root is None or rel.startswith("../"):
+            return _matches_privacy(rel, self.settings.privacy.exclude)
+        flt = self.workspace_filter()
+        return bool(flt is not None and flt.is_excluded(rel))
+
+
+def relative_path(root: Path | None, doc: Document) -> str:
+    """``doc``'s path relative to ``root`` with ``/`` (``../`` prefixed when outside it)."""
+    if doc.path is None:
+        return doc.uri.rsplit("/", 1)[-1]
+    if root is not None:
+        try:
+            return doc.path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return "../" + doc.path.name
+    return doc.path.name
+
+
+def _matches_privacy(rel: str, globs: list[str]) -> bool:
+    from weft.privacy import is_excluded_by_privacy
+
+    return is_excluded_by_privacy(rel.removeprefix("../"), globs)
+
+
+def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> CompletionBackend:
+    """A backend object for one backend configuration."""
+    if cfg.kind == "offline":
+        if server is not None:
+            return server.offline_engine().backend()
+        from weft.offline import OfflineEngine
+
+        return OfflineEngine(cache_dir=None).backend()
+    from weft.backends.registry import create_backend
+
+    return create_backend(cfg)
+
+
+FeatureRegistrar = Callable[[WeftServer], None]
+
+
+def create_server() -> WeftServer:
+    """A new server with every feature registered."""
+    from weft.features import commands, completion, inline_completion, lifecycle, text_sync
+
+    server = WeftServer()
+    registrars: list[FeatureRegistrar] = [
+        lifecycle.register,
+        text_sync.register,
+        inline_completion.register,
+        completion.register,
+        commands.register,
+    ]
+    for optional in ("weft.features.code_actions", "weft.features.index_feature"):
+        try:
+            module = __import__(optional, fromlist=["register"])
+        except ImportError as exc:
+            logger.warning("feature %s not available: %s", optional, exc)
+            continue
+        registrars.append(module.register)
+    for register in registrars:
+        register(server)
+    return server

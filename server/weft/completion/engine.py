@@ -31,7 +31,7 @@ from weft.backends.base import (
     RateLimited,
     stream_with_deadline,
 )
-from weft.completion import extent, postprocess, prompt, syntax_guard, window
+from weft.completion import extent, postprocess, prompt, window
 from weft.documents import Document, line_ending_of
 from weft.settings import Settings
 
@@ -115,6 +115,12 @@ class EngineStats:
     superseded: int = 0
     aborted_calls: int = 0
     errors: int = 0
+    prepare_s: float = 0.0
+    """Time spent building windows, prompts and requests."""
+    model_s: float = 0.0
+    """Time spent waiting for model streams."""
+    post_s: float = 0.0
+    """Time spent post-processing and syntax-guarding candidates."""
 
 
 class CompletionEngine:
@@ -297,6 +303,7 @@ class CompletionEngine:
     def _fim_request(
         self, request: CompletionRequest, settings: Settings, backend: CompletionBackend, multiline: bool
     ) -> FimRequest:
+        started = time.perf_counter()
         doc = request.doc
         win = window.build_window(doc.text, request.offset, settings.context.max_prompt_tokens)
         kind = backend.kind
@@ -304,6 +311,7 @@ class CompletionEngine:
         template = prompt.resolve_template(
             settings.completion.template, settings.backend.model, kind, takes_suffix
         )
+        self.stats.prepare_s += time.perf_counter() - started
         return FimRequest(
             prefix=win.prefix,
             suffix=win.suffix,
@@ -326,6 +334,7 @@ class CompletionEngine:
         ctx = postprocess.context_for(request.doc.text, request.offset, request.doc.language)
         parts: list[str] = []
         timeout_s = settings.backend.timeout_ms / 1000
+        started = time.perf_counter()
         try:
             async for chunk in stream_with_deadline(backend, fim, timeout_s):
                 parts.append(chunk)
@@ -340,6 +349,8 @@ class CompletionEngine:
             self.stats.errors += 1
             self._on_error(exc)
             raise
+        finally:
+            self.stats.model_s += time.perf_counter() - started
         self._on_ok()
         return "".join(parts)
 
@@ -350,21 +361,21 @@ class CompletionEngine:
     def _finish(
         self, request: CompletionRequest, raws: list[str], multiline: bool, source: str
     ) -> list[Suggestion]:
+        started = time.perf_counter()
         doc, offset = request.doc, request.offset
         ctx = postprocess.context_for(doc.text, offset, doc.language)
         out: list[Suggestion] = []
         seen: set[str] = set()
         for raw in raws:
-            cand = postprocess.postprocess(ctx, raw, multiline, request.selected)
+            cand = postprocess.process_completion(ctx, raw, multiline, request.selected)
             if cand is None:
                 continue
-            text = syntax_guard.guard_syntax(
-                doc.text, cand.start_offset, cand.replace_end_offset, cand.insert_text, doc.language
-            )
+            text = cand.insert_text
             if not text.strip() or text in seen:
                 continue
             seen.add(text)
             out.append(Suggestion(text, cand.start_offset, cand.replace_end_offset, source))
+        self.stats.post_s += time.perf_counter() - started
         return out[:3]
 
 

@@ -29,6 +29,14 @@ def status_of(ls: Any) -> dict[str, Any]:
         "modelCalls": stats.model_calls,
         "cacheHits": stats.cache_hits,
         "accepted": len(ls.accepted),
+        "superseded": stats.superseded,
+        "streamJoins": stats.stream_joins,
+        "abortedCalls": stats.aborted_calls,
+        "timingsMs": {
+            "prepare": round(stats.prepare_s * 1000, 3),
+            "model": round(stats.model_s * 1000, 3),
+            "post": round(stats.post_s * 1000, 3),
+        },
     }
     if backend.kind == "offline" and ls.offline is not None:
         info["offline"] = ls.offline.status()

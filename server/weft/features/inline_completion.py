@@ -52,7 +52,25 @@ async def suggest(
     invoked: bool,
     selected: types.SelectedCompletionInfo | None = None,
 ) -> Answer | None:
-    """Run the pipeline for an LSP request; None when there is nothing to show."""
+    """Run the pipeline for an LSP request; None when there is nothing to show.
+
+    A passive feature: whatever goes wrong is logged and answered with nothing.
+    """
+    try:
+        return await _suggest(ls, uri, position, invoked, selected)
+    except Exception as exc:  # noqa: BLE001 - never an exception to the client
+        logger.exception("completion failed")
+        ls.log(f"completion failed: {exc!r}", "error")
+        return None
+
+
+async def _suggest(
+    ls: Any,
+    uri: str,
+    position: types.Position,
+    invoked: bool,
+    selected: types.SelectedCompletionInfo | None,
+) -> Answer | None:
     doc = ls.documents.get(uri)
     reason = _refusal(ls, doc, uri)
     if reason is not None:

@@ -36,6 +36,8 @@ class Recorded:
     """True once the handler finished answering (False: still streaming or aborted)."""
     aborted: bool = False
     """True when the client went away before the answer was complete."""
+    ended: float | None = None
+    """``time.monotonic()`` when the handler finished."""
 
 
 class Exchange:
@@ -173,6 +175,18 @@ class LoopbackServer:
         """Requests still being answered."""
         return [r for r in self.requests if not r.finished and (path is None or r.path == path)]
 
+    def max_concurrent(self, path: str) -> int:
+        """The most requests to ``path`` that were being answered at the same time."""
+        events = []
+        for r in self.requests_to(path):
+            events.append((r.time, 1))
+            events.append((r.ended if r.ended is not None else float("inf"), -1))
+        live = peak = 0
+        for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+            live += delta
+            peak = max(peak, live)
+        return peak
+
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -222,6 +236,7 @@ class LoopbackServer:
                 except (BrokenPipeError, ConnectionResetError):
                     record.aborted = True
                 finally:
+                    record.ended = time.monotonic()
                     record.finished = True
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve

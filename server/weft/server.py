@@ -104,6 +104,8 @@ class WeftServer(LanguageServer):
         """The settings in force, swapped whole when a source changes."""
         self.sources: dict[str, dict[str, Any] | None] = {}
         """Raw settings per source name (``weft.toml``, ``initializationOptions``, …)."""
+        self.settings_error: str | None = None
+        """The last invalid-settings message shown (not repeated while it persists)."""
         self.root: Path | None = None
         """The workspace root folder."""
         self.documents: dict[str, Document] = {}

@@ -126,7 +126,7 @@ async def client(
         lsp_client.applied_edits.append(params)  # type: ignore[attr-defined]
         return types.ApplyWorkspaceEditResult(applied=getattr(lsp_client, "apply_result", True))
 
-    await lsp_client.initialize_session(
+    lsp_client.init_result = await lsp_client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=client_capabilities,
             root_uri=workspace_root.as_uri(),
@@ -165,9 +165,18 @@ async def inline(client: LanguageClient, uri: str, line: int, character: int,
         )
     )
     assert result is not None
-    if isinstance(result, list):
-        return types.InlineCompletionList(items=result)
-    return result
+    items = result if isinstance(result, (list, tuple)) else result.items
+    return types.InlineCompletionList(items=list(items))
+
+
+async def send_raw_request(client: LanguageClient, msg_id: str, method: str, params: Any) -> Any:
+    """Send a request exactly as given (bypassing the client's own validation); its result."""
+    from concurrent.futures import Future
+
+    future: Future[Any] = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return await asyncio.wait_for(asyncio.wrap_future(future), 5)
 
 
 def log_text(client: LanguageClient) -> str:

@@ -82,9 +82,16 @@ class _Call:
     prefix: str
     suffix: str
     multiline: bool
-    task: asyncio.Task[str]
+    task: asyncio.Task[str] | None = None
     waiters: int = 0
     grace: asyncio.TimerHandle | None = None
+    streamed: str = ""
+    """Text received so far (a joining request compares it with what the user typed)."""
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever ``streamed`` grows."""
+
+    def done(self) -> bool:
+        return self.task is None or self.task.done()
 
 
 @dataclass
@@ -100,6 +107,8 @@ class _Memory:
 @dataclass
 class _DocState:
     generation: int = 0
+    superseded: asyncio.Event | None = None
+    """Set when a newer request for the document begins (replaced by a fresh one each time)."""
     call: _Call | None = None
     recent: list[_Memory] = field(default_factory=list)
 
@@ -126,12 +135,16 @@ class EngineStats:
 class CompletionEngine:
     """Owns per-document completion state; ``complete`` is the whole pipeline."""
 
-    def __init__(self, on_backend_error: Callable[[BackendError], None] | None = None,
-                 on_backend_ok: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_backend_error: Callable[[BackendError], None] | None = None,
+        on_backend_ok: Callable[[], None] | None = None,
+    ) -> None:
         self._docs: dict[str, _DocState] = {}
         self._on_error = on_backend_error or (lambda exc: None)
         self._on_ok = on_backend_ok or (lambda: None)
         self._blocked_until = 0.0
+        self._grace_s = REUSE_GRACE_S
         self.stats = EngineStats()
 
     # -- public ------------------------------------------------------------------------
@@ -139,8 +152,8 @@ class CompletionEngine:
     def forget(self, uri: str) -> None:
         """Drop a closed document's state and abort its model call."""
         state = self._docs.pop(uri, None)
-        if state and state.call and not state.call.task.done():
-            state.call.task.cancel()
+        if state and state.call:
+            self._abort(state.call)
 
     def is_current(self, uri: str, generation: int) -> bool:
         state = self._docs.get(uri)
@@ -150,6 +163,9 @@ class CompletionEngine:
         """Start a request for ``uri``: every earlier request for it is now superseded."""
         state = self._docs.setdefault(uri, _DocState())
         state.generation += 1
+        if state.superseded is not None:
+            state.superseded.set()
+        state.superseded = asyncio.Event()
         self.stats.requests += 1
         return state.generation
 
@@ -164,6 +180,7 @@ class CompletionEngine:
         uri = request.doc.uri
         gen = generation if generation is not None else self.begin(uri)
         state = self._docs.setdefault(uri, _DocState())
+        self._grace_s = max(REUSE_GRACE_S, settings.completion.debounce_ms / 1000 + 0.1)
         text, offset = request.doc.text, request.offset
         prefix, suffix = text[:offset], text[offset:]
         multiline = extent.decide_multiline(
@@ -183,8 +200,10 @@ class CompletionEngine:
             self.stats.superseded += 1
             return []
         if time.monotonic() < self._blocked_until:
-            logger.info("completion skipped: backend rate limit in force for %.1f s more",
-                        self._blocked_until - time.monotonic())
+            logger.info(
+                "completion skipped: backend rate limit in force for %.1f s more",
+                self._blocked_until - time.monotonic(),
+            )
             return []
 
         raws, source = await self._candidates(state, request, settings, backend, multiline, gen)
@@ -199,7 +218,7 @@ class CompletionEngine:
         for memory in state.recent:
             typed = _typed_since(memory.prefix, memory.suffix, prefix, suffix)
             if typed is not None and memory.raw.startswith(typed) and len(memory.raw) > len(typed):
-                return memory.raw[len(typed):]
+                return memory.raw[len(typed) :]
         return None
 
     async def _candidates(
@@ -214,13 +233,13 @@ class CompletionEngine:
         text, offset = request.doc.text, request.offset
         prefix, suffix = text[:offset], text[offset:]
         call = state.call
-        if call is not None and not call.task.done():
+        if call is not None and not call.done():
             typed = _typed_since(call.prefix, call.suffix, prefix, suffix)
             if typed is not None and not request.invoked:
-                raw = await self._wait(call)
+                raw = await self._wait(call, typed, state.superseded)
                 if raw is not None and raw.startswith(typed) and len(raw) > len(typed):
                     self.stats.stream_joins += 1
-                    return [raw[len(typed):]], "stream"
+                    return [raw[len(typed) :]], "stream"
                 if not self.is_current(request.doc.uri, gen):
                     return [], "model"
             else:
@@ -228,11 +247,15 @@ class CompletionEngine:
         if request.invoked:
             return await self._invoked_candidates(request, settings, backend, multiline), "model"
         call = self._start_call(state, request, settings, backend, multiline)
-        raw = await self._wait(call)
+        raw = await self._wait(call, "", state.superseded)
         return ([raw] if raw else []), "model"
 
     async def _invoked_candidates(
-        self, request: CompletionRequest, settings: Settings, backend: CompletionBackend, multiline: bool
+        self,
+        request: CompletionRequest,
+        settings: Settings,
+        backend: CompletionBackend,
+        multiline: bool,
     ) -> list[str]:
         """An explicit request: up to three candidates, sampled at rising temperatures."""
         base = settings.completion.temperature
@@ -240,15 +263,22 @@ class CompletionEngine:
         fim = self._fim_request(request, settings, backend, multiline)
         self.stats.model_calls += len(temps)
         results = await asyncio.gather(
-            *(self._run_model(replace(fim, temperature=t), request, settings, backend, multiline)
-              for t in temps),
+            *(
+                self._run_model(replace(fim, temperature=t), request, settings, backend, multiline)
+                for t in temps
+            ),
             return_exceptions=True,
         )
         raws = [r for r in results if isinstance(r, str) and r]
         if raws:
             state = self._docs.setdefault(request.doc.uri, _DocState())
-            self._remember(state, request.doc.text[: request.offset],
-                           request.doc.text[request.offset:], raws[0], multiline)
+            self._remember(
+                state,
+                request.doc.text[: request.offset],
+                request.doc.text[request.offset :],
+                raws[0],
+                multiline,
+            )
         return raws
 
     def _start_call(
@@ -262,27 +292,56 @@ class CompletionEngine:
         text, offset = request.doc.text, request.offset
         prefix, suffix = text[:offset], text[offset:]
         fim = self._fim_request(request, settings, backend, multiline)
+        call = _Call(prefix, suffix, multiline)
 
         async def run() -> str:
-            raw = await self._run_model(fim, request, settings, backend, multiline)
+            raw = await self._run_model(fim, request, settings, backend, multiline, call)
             if raw:
                 self._remember(state, prefix, suffix, raw, multiline)
             return raw
 
         self.stats.model_calls += 1
-        call = _Call(prefix, suffix, multiline, asyncio.ensure_future(run()))
+        call.task = asyncio.ensure_future(run())
         call.task.add_done_callback(_consume_exception)
         state.call = call
         return call
 
-    async def _wait(self, call: _Call) -> str | None:
-        """Wait for a shared call; a cancelled waiter leaves it alive briefly for adoption."""
+    async def _wait(
+        self, call: _Call, typed: str = "", superseded: asyncio.Event | None = None
+    ) -> str | None:
+        """Wait for a shared call's whole answer; None if it fails or diverges from ``typed``.
+
+        A request that joins a call in flight watches the stream: as soon as the text received
+        contradicts what the user has typed since the call started, it stops waiting (and the
+        call is aborted at once if nobody else waits for it). A cancelled waiter leaves the call
+        alive for ``REUSE_GRACE_S`` so that the request that replaces it can adopt it.
+        """
+        assert call.task is not None
         call.waiters += 1
         if call.grace is not None:
             call.grace.cancel()
             call.grace = None
+        diverged = False
         try:
-            return await asyncio.shield(call.task)
+            while not call.task.done():
+                if superseded is not None and superseded.is_set():
+                    return None  # a newer request took over: answer empty at once
+                n = min(len(call.streamed), len(typed))
+                if call.streamed[:n] != typed[:n]:
+                    diverged = True
+                    return None
+                watch = [asyncio.shield(call.task)]
+                if superseded is not None:
+                    watch.append(asyncio.ensure_future(superseded.wait()))
+                if len(call.streamed) < len(typed):
+                    call.progress.clear()
+                    watch.append(asyncio.ensure_future(call.progress.wait()))
+                try:
+                    await asyncio.wait(watch, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for w in watch[1:]:
+                        w.cancel()
+            return call.task.result()
         except asyncio.CancelledError:
             if call.task.cancelled():
                 return None
@@ -292,16 +351,24 @@ class CompletionEngine:
         finally:
             call.waiters -= 1
             if call.waiters == 0 and not call.task.done():
-                loop = asyncio.get_running_loop()
-                call.grace = loop.call_later(REUSE_GRACE_S, self._abort, call)
+                if diverged:
+                    self._abort(call)
+                else:
+                    loop = asyncio.get_running_loop()
+                    call.grace = loop.call_later(self._grace_s, self._abort, call)
 
     def _abort(self, call: _Call) -> None:
-        if not call.task.done():
+        if not call.done():
+            assert call.task is not None
             self.stats.aborted_calls += 1
             call.task.cancel()
 
     def _fim_request(
-        self, request: CompletionRequest, settings: Settings, backend: CompletionBackend, multiline: bool
+        self,
+        request: CompletionRequest,
+        settings: Settings,
+        backend: CompletionBackend,
+        multiline: bool,
     ) -> FimRequest:
         started = time.perf_counter()
         doc = request.doc
@@ -317,7 +384,9 @@ class CompletionEngine:
             suffix=win.suffix,
             path=request.path or _display_path(doc),
             language=doc.language or doc.language_id,
-            max_tokens=settings.completion.max_tokens if multiline else min(settings.completion.max_tokens, 64),
+            max_tokens=settings.completion.max_tokens
+            if multiline
+            else min(settings.completion.max_tokens, 64),
             temperature=settings.completion.temperature,
             template=template,
         )
@@ -329,6 +398,7 @@ class CompletionEngine:
         settings: Settings,
         backend: CompletionBackend,
         multiline: bool,
+        call: _Call | None = None,
     ) -> str:
         """Stream one candidate, stopping as soon as the decided extent is complete."""
         ctx = postprocess.context_for(request.doc.text, request.offset, request.doc.language)
@@ -338,10 +408,16 @@ class CompletionEngine:
         try:
             async for chunk in stream_with_deadline(backend, fim, timeout_s):
                 parts.append(chunk)
-                if extent.extent_complete("".join(parts), multiline, ctx):
+                so_far = "".join(parts)
+                if call is not None:
+                    call.streamed = so_far
+                    call.progress.set()
+                if extent.extent_complete(so_far, multiline, ctx):
                     break
         except RateLimited as exc:
-            self._blocked_until = time.monotonic() + (exc.retry_after_s or 1.0)
+            self._blocked_until = time.monotonic() + (
+                1.0 if exc.retry_after_s is None else exc.retry_after_s
+            )
             self.stats.errors += 1
             self._on_error(exc)
             raise
@@ -354,7 +430,9 @@ class CompletionEngine:
         self._on_ok()
         return "".join(parts)
 
-    def _remember(self, state: _DocState, prefix: str, suffix: str, raw: str, multiline: bool) -> None:
+    def _remember(
+        self, state: _DocState, prefix: str, suffix: str, raw: str, multiline: bool
+    ) -> None:
         state.recent.insert(0, _Memory(prefix, suffix, raw, multiline))
         del state.recent[MAX_RECENT:]
 
@@ -390,7 +468,7 @@ def _typed_since(old_prefix: str, old_suffix: str, prefix: str, suffix: str) -> 
         extra = len(suffix) - len(old_suffix)
         if extra <= 0 or not suffix.endswith(old_suffix) or not set(suffix[:extra]) <= AUTO_CLOSERS:
             return None
-    return prefix[len(old_prefix):]
+    return prefix[len(old_prefix) :]
 
 
 def _display_path(doc: Document) -> str:

@@ -47,8 +47,9 @@ def to_completion_items(answer: Answer) -> list[types.CompletionItem]:
                 text_edit=types.TextEdit(types.Range(doc.position_at(start), doc.position_at(s.end)), new_text),
                 insert_text_format=types.InsertTextFormat.PlainText,
                 command=types.Command(
-                    "weft: accepted", ACCEPT_COMMAND,
-                    [{"uri": doc.uri, "source": s.source, "length": len(s.text)}],
+                    title="weft: accepted",
+                    command=ACCEPT_COMMAND,
+                    arguments=[{"uri": doc.uri, "source": s.source, "length": len(s.text)}],
                 ),
             )
         )

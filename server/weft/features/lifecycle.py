@@ -33,8 +33,11 @@ def apply_sources(server: Any) -> bool:
         server.log(f"unknown setting ignored: {key}", "warning")
     if result.settings is None:
         server.log(f"{result.error}; keeping the previous settings", "error")
-        server.show(f"weft: {result.error}. The previous settings stay in force.", "error")
+        if server.settings_error != result.error:  # one message per problem, not per re-pull
+            server.show(f"weft: {result.error}. The previous settings stay in force.", "error")
+        server.settings_error = result.error
         return False
+    server.settings_error = None
     old = server.settings
     server.settings = result.settings
     if old.backend != result.settings.backend:
@@ -79,6 +82,15 @@ async def pull_configuration(server: Any) -> None:
     value = items[0] if items else None
     server.sources["workspace/configuration"] = _configuration_section(value)
     apply_sources(server)
+
+
+def warm_up() -> None:
+    """Import the completion pipeline and load common grammars before the first keystroke."""
+    from weft.completion import engine, extent, postprocess, syntax_guard  # noqa: F401
+    from weft.index.languages import get_language
+
+    for name in ("python", "javascript", "typescript"):
+        get_language(name)
 
 
 def register(server: Any) -> None:
@@ -127,6 +139,7 @@ def register(server: Any) -> None:
             except Exception as exc:  # noqa: BLE001
                 ls.log(f"could not register for configuration changes: {exc}", "warning")
         await pull_configuration(ls)
+        ls.run_task(asyncio.to_thread(warm_up), "warming up the completion pipeline")
         if ls.settings.backend.kind == "auto":
             ls.run_task(ls.resolve_auto_backend(), "resolving backend auto")
         ls.log(f"weft {ls.version} ready (root {ls.root}, backend {ls.settings.backend.kind})")

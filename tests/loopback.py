@@ -147,6 +147,16 @@ class Exchange:
 Handler = Callable[[Recorded, Exchange], None]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client dropping a keep-alive connection is normal here, not worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class LoopbackServer:
     """``with LoopbackServer() as srv: srv.route("POST", "/api/generate", fn)``."""
 
@@ -155,7 +165,7 @@ class LoopbackServer:
         self._routes: dict[tuple[str, str], Handler] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._make_handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

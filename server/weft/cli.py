@@ -256,14 +256,14 @@ def _pos(doc: Any, offset: int) -> dict[str, int]:
 
 async def one_shot_backend(settings: Any, root: Path | None) -> Any:
     """The backend for a one-shot command: as configured; ``auto`` probes Ollama first."""
-    from weft.backends.registry import probe
+    from weft.backends.registry import model_listed, probe
     from weft.server import make_backend
 
     cfg = settings.backend
     if cfg.kind == "auto":
         info = await probe(cfg.model_copy(update={"kind": "ollama"}))
         if info.reachable and info.models:
-            model = cfg.model if cfg.model in info.models else info.models[0]
+            model = cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
             cfg = cfg.model_copy(update={"kind": "ollama", "model": model})
         else:
             cfg = cfg.model_copy(update={"kind": "offline"})
@@ -283,7 +283,7 @@ async def one_shot_backend(settings: Any, root: Path | None) -> Any:
 async def _doctor(args: argparse.Namespace) -> int:
     from weft.backends.registry import probe
     from weft.index.languages import OFFICIAL_GRAMMARS, get_language
-    from weft.settings import masked_json
+    from weft.settings import mask_credentials, masked_json
 
     root = _root_or_cwd(args.root)
     if not root.is_dir():
@@ -300,7 +300,7 @@ async def _doctor(args: argparse.Namespace) -> int:
     for kind in kinds:
         info = await probe(cfg.model_copy(update={"kind": kind}))
         state = "reachable" if info.reachable else f"NOT reachable ({info.error})"
-        out.write(f"  {kind} at {info.url}: {state}\n")
+        out.write(mask_credentials(f"  {kind} at {info.url}: {state}\n"))
         if info.models:
             out.write(f"  models: {', '.join(info.models[:20])}\n")
         if cfg.model and info.reachable and info.models and cfg.model not in info.models:

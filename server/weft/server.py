@@ -233,12 +233,12 @@ class WeftServer(LanguageServer):
         """``backend.kind = auto``: Ollama on localhost if it answers with a model, else offline."""
         if self.settings.backend.kind != "auto":
             return
-        from weft.backends.registry import probe
+        from weft.backends.registry import model_listed, probe
 
         cfg = self.settings.backend.model_copy(update={"kind": "ollama"})
         info = await probe(cfg)
         if info.reachable and info.models:
-            model = cfg.model if cfg.model in info.models else info.models[0]
+            model = cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
             self._auto_backend = cfg.model_copy(update={"model": model})
             self.log(f"backend auto: using Ollama at {info.url} with model {model}")
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -348,19 +349,20 @@ def load_cli_source(value: str | None) -> dict[str, Any] | None:
     return data
 
 
+_URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def mask_credentials(text: str) -> str:
+    """Replace ``user:password@`` in every URL of ``text`` with ``***@``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
 def masked_json(settings: Settings) -> dict[str, Any]:
     """Settings for display. Keys never live in settings, so only URLs with credentials are masked."""
     data = settings.to_json()
-
-    def mask(url: str | None) -> str | None:
-        if url and "@" in url.split("//", 1)[-1].split("/", 1)[0]:
-            scheme, rest = url.split("//", 1) if "//" in url else ("", url)
-            return f"{scheme}//***@{rest.split('@', 1)[1]}"
-        return url
-
-    data["backend"]["url"] = mask(data["backend"]["url"])
-    if data["agent"]["backend"]:
-        data["agent"]["backend"]["url"] = mask(data["agent"]["backend"]["url"])
+    for section in (data["backend"], data["agent"]["backend"] or {}):
+        if section.get("url"):
+            section["url"] = mask_credentials(section["url"])
     return data
 
 

@@ -243,3 +243,24 @@ async def test_request_with_undecodable_params_gets_an_error_reply(client):
     with pytest.raises(JsonRpcException) as info:
         await send_raw_request(client, "bad-2", "textDocument/inlineCompletion", None)
     assert info.value.code == -32602
+
+
+class TestPrivacy:
+    @pytest.fixture
+    def weft_settings(self, loopback, tmp_path):
+        return {"backend": {"kind": "ollama", "url": loopback.url, "model": "m", "timeoutMs": 2000},
+                "completion": {"debounceMs": 0}, "index": {"enabled": False},
+                "privacy": {"auditLog": str(tmp_path / "audit.jsonl")}}
+
+    async def test_secrets_are_masked_and_every_prompt_is_audited(self, client, loopback, workspace_root, tmp_path):
+        serve_ollama(loopback, text="return key\n")
+        secret = "sk-ant-api03-" + "a1B2c3D4e5" * 8
+        text = f'API_KEY = "{secret}"\ndef f():\n    \n'
+        uri = open_document(client, workspace_root, "main.py", text=text)
+        result = await inline(client, uri, 2, 4)
+        assert [i.insert_text for i in result.items] == ["return key"]
+        sent = loopback.requests_to("/api/generate")[-1]
+        assert secret not in sent.raw.decode()
+        assert "API_KEY = " in sent.body["prompt"]
+        audit = (tmp_path / "audit.jsonl").read_text().splitlines()
+        assert len(audit) == 1 and secret not in audit[0] and '"completion"' in audit[0]

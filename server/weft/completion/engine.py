@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field, replace
 
 from weft.backends.base import (
@@ -33,6 +34,7 @@ from weft.backends.base import (
 )
 from weft.completion import extent, postprocess, prompt, window
 from weft.documents import Document, line_ending_of
+from weft.privacy import AuditLog, redact_secrets
 from weft.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -145,6 +147,7 @@ class CompletionEngine:
         self._on_ok = on_backend_ok or (lambda: None)
         self._blocked_until = 0.0
         self._grace_s = REUSE_GRACE_S
+        self._audit_logs: dict[str, AuditLog] = {}
         self.stats = EngineStats()
 
     # -- public ------------------------------------------------------------------------
@@ -330,7 +333,8 @@ class CompletionEngine:
                 if call.streamed[:n] != typed[:n]:
                     diverged = True
                     return None
-                watch = [asyncio.shield(call.task)]
+                # asyncio.wait never cancels what it waits on, so the call outlives this waiter.
+                watch: list[asyncio.Future[Any]] = [call.task]
                 if superseded is not None:
                     watch.append(asyncio.ensure_future(superseded.wait()))
                 if len(call.streamed) < len(typed):
@@ -376,20 +380,37 @@ class CompletionEngine:
         kind = backend.kind
         takes_suffix = kind in ("ollama", "llamacpp", "mistral", "offline")
         template = prompt.resolve_template(
-            settings.completion.template, settings.backend.model, kind, takes_suffix
+            settings.completion.template, getattr(backend, "model", None) or settings.backend.model,
+            kind, takes_suffix,
         )
-        self.stats.prepare_s += time.perf_counter() - started
-        return FimRequest(
-            prefix=win.prefix,
-            suffix=win.suffix,
+        prefix, suffix = win.prefix, win.suffix
+        if settings.privacy.redact_secrets:
+            prefix, masked_before = redact_secrets(prefix)
+            suffix, masked_after = redact_secrets(suffix)
+            if masked_before or masked_after:
+                logger.info("masked %d secret(s) in the prompt", masked_before + masked_after)
+        fim = FimRequest(
+            prefix=prefix,
+            suffix=suffix,
             path=request.path or _display_path(doc),
             language=doc.language or doc.language_id,
-            max_tokens=settings.completion.max_tokens
-            if multiline
-            else min(settings.completion.max_tokens, 64),
+            max_tokens=settings.completion.max_tokens if multiline else min(settings.completion.max_tokens, 64),
             temperature=settings.completion.temperature,
             template=template,
         )
+        if settings.privacy.audit_log:
+            self._audit(settings.privacy.audit_log).record(
+                "completion", kind, settings.backend.base_url() if kind != "offline" else "",
+                {"path": fim.path, "prefix": fim.prefix, "suffix": fim.suffix, "template": template},
+            )
+        self.stats.prepare_s += time.perf_counter() - started
+        return fim
+
+    def _audit(self, path: str) -> AuditLog:
+        log = self._audit_logs.get(path)
+        if log is None:
+            log = self._audit_logs[path] = AuditLog(path)
+        return log
 
     async def _run_model(
         self,

@@ -268,7 +268,7 @@ async def one_shot_backend(settings: Any, root: Path | None) -> Any:
         else:
             cfg = cfg.model_copy(update={"kind": "offline"})
     if cfg.kind == "offline":
-        from weft.offline import OfflineEngine
+        from weft.offline.engine import OfflineEngine
 
         engine = OfflineEngine(cache_dir=None)
         if root is not None:
@@ -327,9 +327,9 @@ async def _doctor(args: argparse.Namespace) -> int:
 
 def _index_location(root: Path, settings: Any) -> str:
     try:
-        from weft.index.store import cache_path_for
+        from weft.index.store import cache_path
 
-        return str(cache_path_for(root, settings))
+        return str(cache_path(root, settings.index.cache_dir))
     except (ImportError, AttributeError):
         import os
 

@@ -29,6 +29,8 @@ from weft.settings import BackendSettings, Settings
 
 logger = logging.getLogger(__name__)
 
+OFFLINE = BackendSettings.model_validate({"kind": "offline"})
+
 
 class _Answered:
     """Placeholder for a request that was already answered with an error while decoding."""
@@ -193,8 +195,14 @@ class WeftServer(LanguageServer):
         return task
 
     @contextlib.asynccontextmanager
-    async def progress(self, title: str, cancellable: bool = False) -> AsyncIterator[ProgressReporter]:
-        """Work-done progress when the client supports it; a no-op reporter otherwise."""
+    async def progress(  # type: ignore[override]
+        self, title: str, cancellable: bool = False
+    ) -> AsyncIterator[ProgressReporter]:
+        """Work-done progress when the client supports it; a no-op reporter otherwise.
+
+        (This replaces pygls's raw ``progress(ProgressParams)`` notification helper, which
+        weft never calls directly; pygls's own ``work_done_progress`` does not use it.)
+        """
         token: str | None = None
         if get_capability(self.client_capabilities, "window.work_done_progress", False):
             token = str(uuid.uuid4())
@@ -220,7 +228,7 @@ class WeftServer(LanguageServer):
         """The backend for inline completion under the settings in force."""
         cfg = self.settings.backend
         if cfg.kind == "auto":
-            cfg = self._auto_backend or BackendSettings(kind="offline")
+            cfg = self._auto_backend or OFFLINE
         return self.backend_for(cfg)
 
     def backend_for(self, cfg: BackendSettings) -> CompletionBackend:
@@ -242,7 +250,7 @@ class WeftServer(LanguageServer):
             self._auto_backend = cfg.model_copy(update={"model": model})
             self.log(f"backend auto: using Ollama at {info.url} with model {model}")
         else:
-            self._auto_backend = BackendSettings(kind="offline")
+            self._auto_backend = OFFLINE
             self.log("backend auto: no Ollama model server answered; the built-in offline engine "
                      "is serving completions. Set backend.kind, backend.url and backend.model "
                      "to use a model server.")
@@ -258,7 +266,7 @@ class WeftServer(LanguageServer):
     def offline_engine(self) -> Any:
         """The built-in offline engine, created on first use."""
         if self.offline is None:
-            from weft.offline import OfflineEngine
+            from weft.offline.engine import OfflineEngine
 
             self.offline = OfflineEngine(cache_dir=None)
         return self.offline
@@ -316,7 +324,7 @@ def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> Comp
     if cfg.kind == "offline":
         if server is not None:
             return server.offline_engine().backend()
-        from weft.offline import OfflineEngine
+        from weft.offline.engine import OfflineEngine
 
         return OfflineEngine(cache_dir=None).backend()
     from weft.backends.registry import create_backend

@@ -172,12 +172,12 @@ class PrivacySettings(_Model):
 class Settings(_Model):
     """All of weft's settings."""
 
-    backend: BackendSettings = Field(default_factory=BackendSettings)
-    completion: CompletionSettings = Field(default_factory=CompletionSettings)
-    context: ContextSettings = Field(default_factory=ContextSettings)
-    agent: AgentSettings = Field(default_factory=AgentSettings)
-    index: IndexSettings = Field(default_factory=IndexSettings)
-    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    backend: BackendSettings = Field(default_factory=lambda: BackendSettings())
+    completion: CompletionSettings = Field(default_factory=lambda: CompletionSettings())
+    context: ContextSettings = Field(default_factory=lambda: ContextSettings())
+    agent: AgentSettings = Field(default_factory=lambda: AgentSettings())
+    index: IndexSettings = Field(default_factory=lambda: IndexSettings())
+    privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings())
 
     def to_json(self) -> dict[str, Any]:
         """camelCase JSON, as clients send it."""

@@ -190,7 +190,7 @@ class CompletionEngine:
             text, offset, request.doc.language, settings.completion.multiline
         )
 
-        cached = self._from_memory(state, prefix, suffix)
+        cached = None if request.selected else self._from_memory(state, prefix, suffix)
         if cached is not None and not request.invoked:
             found = self._finish(request, [cached], multiline, "cache")
             if found:
@@ -209,13 +209,34 @@ class CompletionEngine:
             )
             return []
 
-        raws, source = await self._candidates(state, request, settings, backend, multiline, gen)
+        if request.selected is not None:
+            raws, source = await self._selected_candidates(request, settings, backend, multiline), "model"
+        else:
+            raws, source = await self._candidates(state, request, settings, backend, multiline, gen)
         if not self.is_current(uri, gen):
             self.stats.superseded += 1
             return []
         return self._finish(request, raws, multiline, source)
 
     # -- steps -------------------------------------------------------------------------
+
+    async def _selected_candidates(
+        self, request: CompletionRequest, settings: Settings, backend: CompletionBackend, multiline: bool
+    ) -> list[str]:
+        """With a popup item selected, the model continues after the item's text (LSP 3.18)."""
+        sel = request.selected
+        assert sel is not None
+        doc = request.doc
+        text = doc.text[: sel.start] + sel.text + doc.text[sel.end :]
+        view = replace(request, doc=Document(doc.uri, text, doc.version, doc.language_id, doc.encoding),
+                       offset=sel.start + len(sel.text), selected=None)
+        fim = self._fim_request(view, settings, backend, multiline)
+        self.stats.model_calls += 1
+        try:
+            raw = await self._run_model(fim, view, settings, backend, multiline)
+        except BackendError:
+            return []
+        return [raw] if raw else []
 
     def _from_memory(self, state: _DocState, prefix: str, suffix: str) -> str | None:
         for memory in state.recent:

@@ -29,6 +29,8 @@ class Answer:
     doc: Document
     offset: int
     suggestions: list[Suggestion]
+    ranged: bool = False
+    """Always give a range (a popup item is selected: items must replace its range)."""
 
 
 def _refusal(ls: Any, doc: Document | None, uri: str) -> str | None:
@@ -102,7 +104,7 @@ async def _suggest(
     current = ls.documents.get(uri)
     if current is None or current.version != doc.version:
         return None  # the text changed while the model answered: never show a stale result
-    return Answer(doc, offset, suggestions) if suggestions else None
+    return Answer(doc, offset, suggestions, sel is not None) if suggestions else None
 
 
 def _is_backend_error(exc: BaseException) -> bool:
@@ -115,7 +117,7 @@ def to_inline_items(answer: Answer) -> list[types.InlineCompletionItem]:
     items = []
     for s in answer.suggestions:
         rng = None
-        if s.start != answer.offset or s.end != answer.offset:
+        if answer.ranged or s.start != answer.offset or s.end != answer.offset:
             rng = types.Range(answer.doc.position_at(s.start), answer.doc.position_at(s.end))
         items.append(
             types.InlineCompletionItem(

@@ -130,6 +130,8 @@ class WeftServer(LanguageServer):
         """Recent ``weft.acceptCompletion`` calls (for acceptance figures)."""
         self.document_listeners: list[Callable[[str, str, Document | None], None]] = []
         """Called on open/change/save/close of a document (see features/text_sync.py)."""
+        self.initialized_listeners: list[Callable[[], Awaitable[Any]]] = []
+        """Awaited after ``initialized`` has pulled the settings (pygls allows one handler)."""
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""

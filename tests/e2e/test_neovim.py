@@ -162,7 +162,7 @@ def test_weft_fix_applies_one_edit_across_two_buffers(
             "message": "rename greet to welcome everywhere",
         },
     )
-    assert result["action_result"].get("error") in (None, "")
+    assert result["action_result"].get("error") in (None, ""), result
     assert result["buffers"]["greet.py"] == ["def welcome(name):", '    return "hello " + name']
     assert result["buffers"]["main.py"] == [
         "from greet import welcome",
@@ -184,10 +184,30 @@ def test_weft_refactor_command_applies_the_instruction(
         agent_settings(model, chat),
         instruction="rename greet to welcome and update the callers",
     )
-    assert result["action_result"]["applied"] is True
+    assert result["action_result"]["applied"] is True, result
     assert result["buffers"]["greet.py"][0] == "def welcome(name):"
     assert result["buffers"]["main.py"][2] == 'print(welcome("world"))'
     assert "rename greet to welcome and update the callers" in json.dumps(chat.received[0])
+
+
+def test_refactor_code_action_asks_for_the_instruction(
+    tmp_path: Path, model: LoopbackServer
+) -> None:
+    """vim.lsp.buf.code_action → "Refactor with weft…" → vim.ui.input → one two-buffer edit."""
+    chat = ScriptedChat(model, "openai", [final(RENAME)])
+    result = run_nvim(
+        tmp_path,
+        "code_action",
+        {"greet.py": GREET, "main.py": MAIN},
+        agent_settings(model, chat),
+        instruction="rename greet to welcome everywhere",
+    )
+    assert "Refactor with weft…" in result["offered"]
+    assert result["prompted"] is True
+    assert result["action_result"]["applied"] is True, result
+    assert result["buffers"]["greet.py"][0] == "def welcome(name):"
+    assert result["buffers"]["main.py"][0] == "from greet import welcome"
+    assert "rename greet to welcome everywhere" in json.dumps(chat.received[0])
 
 
 def test_checkhealth_weft_reports_the_server_and_completion_path(

@@ -142,6 +142,11 @@ def register(server: Any) -> None:
         ls.run_task(asyncio.to_thread(warm_up), "warming up the completion pipeline")
         if ls.settings.backend.kind == "auto":
             ls.run_task(ls.resolve_auto_backend(), "resolving backend auto")
+        for listener in list(ls.initialized_listeners):
+            try:
+                await listener()
+            except Exception as exc:  # noqa: BLE001 - one feature failing must not stop the rest
+                ls.log(f"start-up step failed: {exc!r}", "error")
         ls.log(f"weft {ls.version} ready (root {ls.root}, backend {ls.settings.backend.kind})")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

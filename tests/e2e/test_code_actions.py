@@ -49,7 +49,9 @@ def extra_agent() -> dict[str, Any]:
 
 
 @pytest.fixture
-def workspace_files() -> dict[str, str]:
+def workspace_files(request: pytest.FixtureRequest) -> dict[str, str]:
+    if hasattr(request, "param"):
+        return request.param
     return {
         "shop.py": SHOP,
         "a.py": "from shop import total\n\nA = total([])\n",
@@ -61,13 +63,14 @@ def workspace_files() -> dict[str, str]:
 
 @pytest.fixture
 def weft_settings(
-    loopback: LoopbackServer, fmt: str, extra_agent: dict[str, Any]
+    loopback: LoopbackServer, fmt: str, extra_agent: dict[str, Any], workspace_files: dict[str, str]
 ) -> dict[str, Any]:
     backend = ScriptedChat(loopback, fmt, []).backend_settings()
     return {
         "backend": {"kind": "ollama", "url": loopback.url, "model": "fim", "timeoutMs": 2000},
         "agent": {"backend": backend, "maxSteps": 6, **extra_agent},
-        "index": {"enabled": False},
+        # Only the index test indexes (its progress would mix with the agent's elsewhere).
+        "index": {"enabled": workspace_files is INDEXED},
     }
 
 
@@ -530,3 +533,83 @@ async def test_secrets_are_masked_before_they_are_sent(
     assert "TIMEOUT = 5" in read and "OPENAI_KEY = " in read
     assert SECRET not in model.everything_sent()
     assert SECRET[8:20] not in model.everything_sent()
+
+
+INDEXED = {
+    "shop.py": SHOP.replace(
+        "def main():\n    print(totl([]))\n",
+        "def main():\n    print(totl(load_items()))\n",
+    ).replace("def total(", "from inventory import load_items\n\n\ndef total("),
+    "inventory.py": "def load_items(limit: int = 10) -> list:\n    return []\n",
+    "report.py": "import shop\n\nshop.main()\n",
+}
+
+
+@pytest.mark.parametrize("fmt", ["anthropic"])
+@pytest.mark.parametrize("workspace_files", [INDEXED], indirect=True)
+async def test_context_from_the_index(
+    client: LanguageClient,
+    workspace_root: Path,
+    loopback: LoopbackServer,
+    fmt: str,
+    workspace_files: dict[str, str],
+) -> None:
+    model = ScriptedChat(
+        loopback,
+        fmt,
+        [
+            call("find_definitions", name="load_items"),
+            final(
+                block(
+                    "shop.py", "    print(totl(load_items()))\n", "    print(total(load_items()))\n"
+                )
+            ),
+        ],
+    )
+    for _ in range(100):  # the index is created in the background after `initialized`
+        stats = await execute(client, "weft.reindex", [])
+        if stats.get("files"):
+            break
+        await asyncio.sleep(0.05)
+    assert stats.get("files") == 3, stats
+    uri = open_document(client, workspace_root, "shop.py")
+    diag = types.Diagnostic(
+        range=types.Range(types.Position(8, 10), types.Position(8, 14)),
+        message='undefined name "totl"',
+    )
+    result = await execute(
+        client,
+        "weft.fix",
+        [
+            {
+                "uri": uri,
+                "range": _range(diag.range),
+                "diagnostics": [{"range": _range(diag.range), "message": diag.message}],
+            }
+        ],
+    )
+    assert result["applied"] is True, result
+    first = model.user_texts(0)[0]
+    # The enclosing function, the definitions it uses (with signatures), its importers, the map.
+    assert (
+        "shop.py, lines 8-9 of 9:\n    8| def main():\n    9|     print(totl(load_items()))"
+        in first
+    )
+    assert "inventory.py:1 (function) def load_items(limit: int = 10) -> list:" in first
+    assert "## Files that import it\nreport.py" in first
+    assert "## Repository map" in first
+    assert json.loads(model.tool_results(1)[0]) == [
+        {
+            "path": "inventory.py",
+            "line": 1,
+            "kind": "function",
+            "signature": "def load_items(limit: int = 10) -> list:",
+        }
+    ]
+
+
+def _range(rng: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": rng.start.line, "character": rng.start.character},
+        "end": {"line": rng.end.line, "character": rng.end.character},
+    }

@@ -10,6 +10,7 @@ document that changed while the agent worked is not edited: the run reports an e
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from weft.agent.loop import (
     agent_options,
     make_chat_client,
 )
+from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import PathRefused, workspace_for
 from weft.documents import Document
 
@@ -316,6 +318,7 @@ async def run_agent_command(ls: Any, kind: str, args: tuple[Any, ...]) -> dict[s
                 agent_options(settings),
                 report=lambda message: report(message),
                 cancelled=lambda: report.cancelled,
+                repo_cache=repo_cache_of(ls),
             )
             result = await loop.run(task)
     finally:
@@ -365,7 +368,43 @@ async def deliver(
 # -- registration -----------------------------------------------------------------------------
 
 
+def repo_cache_of(ls: Any) -> RepoMapCache:
+    """The server's repository-map cache (created by :func:`register`)."""
+    cache = getattr(ls, "repo_map_cache", None)
+    if cache is None:
+        cache = ls.repo_map_cache = RepoMapCache()
+    return cache
+
+
+def warm_repo_map(ls: Any) -> None:
+    """Build the repository graph in a thread if it is stale, so a run does not wait for it."""
+    index = ls.index
+    cache = repo_cache_of(ls)
+    if index is None or ls.root is None or getattr(ls, "_repo_map_warming", False):
+        return
+    try:
+        if cache.fresh(index) is not None:
+            return
+        workspace = workspace_for(
+            ls.root, ls.settings, index=index, file_filter=ls.workspace_filter()
+        )
+    except Exception as exc:  # noqa: BLE001 - warming is an optimisation only
+        logger.info("repository map not warmed: %s", exc)
+        return
+
+    async def warm() -> None:
+        ls._repo_map_warming = True
+        try:
+            await asyncio.to_thread(cache.get, index, workspace._allowed)
+        finally:
+            ls._repo_map_warming = False
+
+    ls.run_task(warm(), "repository map")
+
+
 def register(server: Any) -> None:
+    server.repo_map_cache = RepoMapCache()
+
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True),
@@ -378,7 +417,10 @@ def register(server: Any) -> None:
             ls.client_capabilities, "text_document.code_action.resolve_support", None
         )
         can_resolve = resolvable is not None and "command" in (resolvable.properties or [])
-        return list_actions(params, with_command=not can_resolve) or None
+        actions = list_actions(params, with_command=not can_resolve)
+        if actions:
+            warm_repo_map(ls)
+        return actions or None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def code_action_resolve(ls: Any, action: types.CodeAction) -> types.CodeAction:

@@ -1,0 +1,188 @@
+"""Proving an edit before it reaches the editor: re-parse, then the user's verify command.
+
+1. Every changed file is parsed with tree-sitter; an edit may not add ERROR or MISSING nodes
+   (files that were already broken may stay as broken as they were, not more).
+2. ``agent.verifyCommand`` — an argv from settings, never from the model — runs in a temporary
+   copy of the workspace with the edits applied, its working directory the copy's root, under
+   ``agent.verifyTimeoutS``. The user's tree is never touched. Output is trimmed before it goes
+   back to the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from weft.index.languages import get_parser, language_for_path
+
+logger = logging.getLogger(__name__)
+
+MAX_OUTPUT_CHARS = 4000
+_SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache", ".tox"}
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """An ERROR or MISSING node: 1-based line and column, and what it is."""
+
+    line: int
+    column: int
+    kind: str
+
+
+def syntax_problems(
+    text: str, language: str | None, limit: int = 200
+) -> list[SyntaxProblem] | None:
+    """ERROR/MISSING nodes of ``text`` (None when no grammar parses this language)."""
+    parser = get_parser(language) if language else None
+    if parser is None:
+        return None
+    tree = parser.parse(text.encode("utf-8", errors="surrogatepass"))
+    problems: list[SyntaxProblem] = []
+    if not tree.root_node.has_error:
+        return problems
+    stack = [tree.root_node]
+    while stack and len(problems) < limit:
+        node = stack.pop()
+        if node.is_missing:
+            problems.append(
+                SyntaxProblem(
+                    node.start_point[0] + 1, node.start_point[1] + 1, f"missing {node.type}"
+                )
+            )
+            continue
+        if node.type == "ERROR":
+            problems.append(
+                SyntaxProblem(node.start_point[0] + 1, node.start_point[1] + 1, "syntax error")
+            )
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    problems.sort(key=lambda p: (p.line, p.column))
+    return problems
+
+
+def new_syntax_problems(path: str, old: str | None, new: str) -> list[SyntaxProblem]:
+    """Problems the edit added to ``path`` (empty when it added none or there is no grammar)."""
+    language = language_for_path(path)
+    after = syntax_problems(new, language)
+    if not after:
+        return []
+    before = syntax_problems(old, language) if old else []
+    if before is not None and len(after) <= len(before):
+        return []
+    return after
+
+
+def describe_syntax_problems(path: str, text: str, problems: list[SyntaxProblem]) -> str:
+    """A message for the model: where the edit broke the syntax, with the lines around it."""
+    lines = text.splitlines()
+    parts = [f"{path}: the edit leaves syntax errors (the file no longer parses):"]
+    for problem in problems[:3]:
+        lo = max(1, problem.line - 2)
+        hi = min(len(lines), problem.line + 2)
+        excerpt = "\n".join(f"{n:>5}| {lines[n - 1]}" for n in range(lo, hi + 1))
+        parts.append(f"- line {problem.line}, column {problem.column}: {problem.kind}\n{excerpt}")
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What the verify command did: ``ok`` when it exited 0 within its deadline."""
+
+    ok: bool
+    returncode: int | None
+    output: str
+    timed_out: bool = False
+
+
+def trim_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Head and tail of long output (failures tend to be summarised at the end)."""
+    if len(text) <= limit:
+        return text
+    head = limit // 4
+    tail = limit - head
+    return text[:head] + f"\n… [{len(text) - limit} characters cut] …\n" + text[-tail:]
+
+
+def copy_workspace(root: Path, dest: Path, is_excluded: Callable[[str], bool]) -> None:
+    """Copy ``root`` into ``dest`` without excluded files, VCS data or symlinks that escape."""
+    real_root = Path(os.path.realpath(root))
+    for dirpath, dirnames, filenames in os.walk(real_root):
+        rel_dir = Path(dirpath).relative_to(real_root)
+        prefix = "" if str(rel_dir) == "." else rel_dir.as_posix() + "/"
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in _SKIP_DIRS
+            and not is_excluded(prefix + d + "/")
+            and not os.path.islink(os.path.join(dirpath, d))
+        ]
+        target_dir = dest / rel_dir
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            rel = prefix + name
+            source = os.path.join(dirpath, name)
+            if is_excluded(rel):
+                continue
+            real = os.path.realpath(source)
+            if not Path(real).is_relative_to(real_root) or not os.path.isfile(real):
+                continue
+            with contextlib.suppress(OSError):
+                shutil.copy2(real, target_dir / name)
+
+
+async def run_verify_command(
+    argv: list[str],
+    root: Path,
+    texts: dict[str, str],
+    timeout_s: float,
+    is_excluded: Callable[[str], bool] = lambda rel: False,
+) -> CommandResult:
+    """Run ``argv`` in a scratch copy of ``root`` with ``texts`` (relative path → text) written in."""
+    with tempfile.TemporaryDirectory(prefix="weft-verify-") as tmp:
+        copy = Path(tmp) / "workspace"
+        await asyncio.to_thread(copy_workspace, root, copy, is_excluded)
+        for rel, text in texts.items():
+            path = copy / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+        return await _run(argv, copy, timeout_s)
+
+
+async def _run(argv: list[str], cwd: Path, timeout_s: float) -> CommandResult:
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return CommandResult(False, None, f"cannot run {argv[0]!r}: {exc.strerror or exc}")
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
+    except (TimeoutError, asyncio.CancelledError) as exc:
+        _kill_group(proc)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(proc.wait(), 5)
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return CommandResult(False, None, f"timed out after {timeout_s:g} s", timed_out=True)
+    text = out.decode("utf-8", errors="replace")
+    return CommandResult(proc.returncode == 0, proc.returncode, trim_output(text))
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    # The command runs in its own session, so its children die with it.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)

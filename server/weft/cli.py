@@ -221,7 +221,7 @@ async def _complete(args: argparse.Namespace) -> int:
     )
     errors: list[str] = []
     engine = CompletionEngine(on_backend_error=lambda exc: errors.append(str(exc)))
-    backend = await one_shot_backend(settings, root)
+    backend = await one_shot_backend(settings, root, path.resolve())
     try:
         rel = relative_path(root, doc)
         suggestions = await engine.complete(CompletionRequest(doc, offset, path=rel), settings, backend)
@@ -254,8 +254,13 @@ def _pos(doc: Any, offset: int) -> dict[str, int]:
     return {"line": p.line + 1, "column": p.character + 1}
 
 
-async def one_shot_backend(settings: Any, root: Path | None) -> Any:
-    """The backend for a one-shot command: as configured; ``auto`` probes Ollama first."""
+async def one_shot_backend(settings: Any, root: Path | None, target: Path | None = None) -> Any:
+    """The backend for a one-shot command: as configured; ``auto`` probes Ollama first.
+
+    The offline engine learns the workspace, except ``target`` (the file being completed):
+    its text at and after the cursor is what is predicted, so it must not be training data.
+    The prompt's window still gives the engine the file's own context.
+    """
     from weft.backends.registry import model_listed, probe
     from weft.server import make_backend
 
@@ -269,10 +274,13 @@ async def one_shot_backend(settings: Any, root: Path | None) -> Any:
             cfg = cfg.model_copy(update={"kind": "offline"})
     if cfg.kind == "offline":
         from weft.offline.engine import OfflineEngine
+        from weft.offline.workspace import offline_cache_dir, train_root
 
-        engine = OfflineEngine(cache_dir=None)
+        engine = OfflineEngine(cache_dir=offline_cache_dir(root, settings))
         if root is not None:
-            await engine.train_root(root, settings)
+            await train_root(engine, root, settings)
+            if target is not None:
+                engine.remove_file(target)
         return engine.backend()
     return make_backend(cfg)
 

@@ -130,6 +130,9 @@ class WeftServer(LanguageServer):
         """Recent ``weft.acceptCompletion`` calls (for acceptance figures)."""
         self.document_listeners: list[Callable[[str, str, Document | None], None]] = []
         """Called on open/change/save/close of a document (see features/text_sync.py)."""
+        self.last_edit_offset: dict[str, int] = {}
+        """Where the latest change of each open document landed (features/text_sync.py)."""
+        self.document_listeners.append(self._offline_listener)
         self.initialized_listeners: list[Callable[[], Awaitable[Any]]] = []
         """Awaited after ``initialized`` has pulled the settings (pygls allows one handler)."""
 
@@ -266,12 +269,40 @@ class WeftServer(LanguageServer):
                 await backend.aclose()
 
     def offline_engine(self) -> Any:
-        """The built-in offline engine, created on first use."""
+        """The built-in offline engine, created on first use and trained in the background."""
         if self.offline is None:
             from weft.offline.engine import OfflineEngine
+            from weft.offline.workspace import offline_cache_dir
 
-            self.offline = OfflineEngine(cache_dir=None)
+            self.offline = OfflineEngine(cache_dir=offline_cache_dir(self.root, self.settings))
+            if self.root is not None:
+                self.run_task(self._train_offline(), "training the offline engine")
         return self.offline
+
+    async def _train_offline(self) -> None:
+        from weft.offline.workspace import train_root
+
+        assert self.root is not None and self.offline is not None
+        async with self.progress("weft: learning the workspace (offline engine)") as report:
+
+            def progress(done: int, total: int, message: str) -> None:
+                report(f"{done}/{total} files", int(100 * done / total) if total else None)
+
+            summary = await train_root(self.offline, self.root, self.settings, progress)
+        self.log(f"{self.offline.describe()}; learned {summary.get('learned', 0)} files, "
+                 f"reused {summary.get('reused', 0)} in {summary.get('seconds', 0):.1f} s")
+
+    def _offline_listener(self, event: str, uri: str, doc: Document | None) -> None:
+        """Keep the offline engine current: saves update it, edits feed its cache."""
+        if self.offline is None or doc is None or doc.path is None or self.is_private(doc):
+            return
+        if event == "save":
+            self.run_task(asyncio.to_thread(self.offline.update_file, doc.path, doc.text),
+                          "updating the offline engine")
+        elif event == "change":
+            at = self.last_edit_offset.get(uri)
+            if at is not None:
+                self.offline.note_edit(doc.path, doc.text[max(0, at - 2000) : at + 1000])
 
     @property
     def backend_outage(self) -> str | None:

@@ -36,7 +36,12 @@ def register(server: Any) -> None:
             ls.log(f"didChange for a document that is not open: {uri}", "warning")
             return
         try:
-            ls.documents[uri] = doc.with_changes(params.content_changes, params.text_document.version)
+            new = doc.with_changes(params.content_changes, params.text_document.version)
+            last = params.content_changes[-1] if params.content_changes else None
+            if last is not None and getattr(last, "range", None) is not None:
+                start = new.offset_at(last.range.start, strict=False)  # type: ignore[union-attr]
+                ls.last_edit_offset[uri] = start + len(last.text)
+            ls.documents[uri] = new
         except PositionError as exc:
             ls.log(f"didChange for {uri} ignored: {exc}", "error")
             return
@@ -50,4 +55,5 @@ def register(server: Any) -> None:
     def did_close(ls: Any, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.pop(params.text_document.uri, None)
         ls.engine.forget(params.text_document.uri)
+        ls.last_edit_offset.pop(params.text_document.uri, None)
         ls.notify_document("close", params.text_document.uri)

@@ -327,10 +327,7 @@ class WeftServer(LanguageServer):
         rel = self.relative_path(doc)
         if doc.path is None or self.root is None or rel.startswith("../"):
             return _matches_privacy(rel, self.settings.privacy.exclude)
-        try:
-            flt = self.workspace_filter()
-        except ImportError:  # TEMP until weft.ignore lands
-            return _matches_privacy(rel, self.settings.privacy.exclude)
+        flt = self.workspace_filter()
         return bool(flt is not None and flt.is_excluded(rel))
 
 

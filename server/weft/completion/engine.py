@@ -32,7 +32,7 @@ from weft.backends.base import (
     RateLimited,
     stream_with_deadline,
 )
-from weft.completion import extent, postprocess, prompt, window
+from weft.completion import crossfile, extent, postprocess, prompt, window
 from weft.documents import Document, line_ending_of
 from weft.privacy import AuditLog, redact_secrets
 from weft.settings import Settings
@@ -64,6 +64,8 @@ class CompletionRequest:
     selected: Selected | None = None
     path: str = ""
     """Workspace-relative path, ``/``-separated (templates that name the file use it)."""
+    index: Any = None
+    """The workspace index, for cross-file context (``context.crossFile``); None: none."""
 
 
 @dataclass(frozen=True)
@@ -397,7 +399,15 @@ class CompletionEngine:
     ) -> FimRequest:
         started = time.perf_counter()
         doc = request.doc
-        win = window.build_window(doc.text, request.offset, settings.context.max_prompt_tokens)
+        budget = settings.context.max_prompt_tokens
+        extra: tuple[tuple[str, str], ...] = ()
+        if settings.context.cross_file and request.index is not None:
+            start = max(0, request.offset - crossfile.LOOKBACK_CHARS)
+            extra = crossfile.cross_file_snippets(
+                doc.text[start : request.offset], request.path, request.index, budget // 5
+            )
+            budget -= sum(window.estimate_tokens(text) for _, text in extra)
+        win = window.build_window(doc.text, request.offset, budget)
         kind = backend.kind
         takes_suffix = kind in ("ollama", "llamacpp", "mistral", "offline")
         template = prompt.resolve_template(
@@ -408,6 +418,7 @@ class CompletionEngine:
         if settings.privacy.redact_secrets:
             prefix, masked_before = redact_secrets(prefix)
             suffix, masked_after = redact_secrets(suffix)
+            extra = tuple((path, redact_secrets(text)[0]) for path, text in extra)
             if masked_before or masked_after:
                 logger.info("masked %d secret(s) in the prompt", masked_before + masked_after)
         fim = FimRequest(
@@ -418,11 +429,13 @@ class CompletionEngine:
             max_tokens=settings.completion.max_tokens if multiline else min(settings.completion.max_tokens, 64),
             temperature=settings.completion.temperature,
             template=template,
+            extra=extra,
         )
         if settings.privacy.audit_log:
             self._audit(settings.privacy.audit_log).record(
                 "completion", kind, settings.backend.base_url() if kind != "offline" else "",
-                {"path": fim.path, "prefix": fim.prefix, "suffix": fim.suffix, "template": template},
+                {"path": fim.path, "prefix": fim.prefix, "suffix": fim.suffix, "template": template,
+                 "extra": [list(snippet) for snippet in extra]},
             )
         self.stats.prepare_s += time.perf_counter() - started
         return fim

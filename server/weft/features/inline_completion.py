@@ -88,7 +88,7 @@ async def _suggest(
         ls.log(f"no completion for {uri}: {exc}", "warning")
         return None
     generation = ls.engine.begin(uri)
-    request = CompletionRequest(doc, offset, invoked, sel, ls.relative_path(doc))
+    request = CompletionRequest(doc, offset, invoked, sel, ls.relative_path(doc), ls.index)
     try:
         suggestions = await ls.engine.complete(request, ls.settings, ls.completion_backend(), generation)
     except UnicodeEncodeError:

@@ -57,6 +57,7 @@ EXTENSIONS: dict[str, str] = {
     ".html": "html", ".css": "css", ".scss": "scss", ".json": "json", ".toml": "toml",
     ".yaml": "yaml", ".yml": "yaml", ".md": "markdown", ".vue": "vue", ".svelte": "svelte",
     ".clj": "clojure", ".elm": "elm", ".nim": "nim", ".pl": "perl", ".m": "objc",
+    ".cob": "cobol", ".cbl": "cobol",
 }
 
 

@@ -1,0 +1,261 @@
+"""Which workspace files weft must leave alone: ``.gitignore`` (nested ones too, and
+``.git/info/exclude``), ``.weftignore``, the ``index.exclude`` and ``privacy.exclude`` globs, and
+folders no one wants indexed (VCS metadata, ``node_modules``, virtualenvs, caches).
+
+Patterns follow gitignore semantics everywhere, settings globs included: a pattern without a
+slash matches a name at any depth, one with a slash is anchored at its base folder, ``**``
+crosses folders, a trailing ``/`` matches folders only, ``!`` re-includes, and nothing inside an
+excluded folder can be re-included. The index and the agent share one :class:`WorkspaceFilter`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from weft.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BUILTIN_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        ".venv",
+    }
+)
+IGNORE_FILES = ((".gitignore", "gitignore"), (".weftignore", "weftignore"))
+
+# reasons, most binding first
+BUILTIN = "builtin"
+PRIVACY = "privacy.exclude"
+INDEX = "index.exclude"
+GITIGNORE = "gitignore"
+WEFTIGNORE = "weftignore"
+OUTSIDE = "outside"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One gitignore line, compiled against paths relative to ``base`` (a folder, '' = root)."""
+
+    regex: re.Pattern[str]
+    negate: bool
+    dir_only: bool
+    base: str
+    source: str
+
+
+def _translate(glob: str) -> str:
+    """gitignore glob (already unanchored with a leading ``**/`` if needed) → regex source."""
+    out = []
+    i, n = 0, len(glob)
+    while i < n:
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("/**", i) and i + 3 == n:
+            out.append("/.*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            c = glob[i]
+            if c == "*":
+                out.append("[^/]*")
+            elif c == "?":
+                out.append("[^/]")
+            elif c == "[":
+                end = glob.find("]", i + 2 if glob[i + 1 : i + 2] in ("!", "^", "]") else i + 1)
+                if end < 0:
+                    out.append(re.escape(c))
+                else:
+                    body = glob[i + 1 : end]
+                    if body[:1] in ("!", "^"):
+                        body = "^" + body[1:]
+                    out.append("[" + body.replace("\\", "\\\\") + "]")
+                    i = end
+            elif c == "\\" and i + 1 < n:
+                i += 1
+                out.append(re.escape(glob[i]))
+            else:
+                out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+def compile_rule(line: str, base: str = "", source: str = "") -> Rule | None:
+    """A :class:`Rule` from one gitignore line; None for blanks and comments."""
+    line = line.rstrip("\n").rstrip("\r")
+    if not line.endswith("\\ "):
+        line = line.rstrip(" ")
+    if not line or line.startswith("#"):
+        return None
+    negate = line.startswith("!")
+    if negate:
+        line = line[1:]
+    elif line.startswith(("\\!", "\\#")):
+        line = line[1:]
+    dir_only = line.endswith("/")
+    line = line.rstrip("/")
+    if not line:
+        return None
+    anchored = "/" in line
+    line = line.lstrip("/")
+    if not anchored and not line.startswith("**/"):
+        line = "**/" + line
+    try:
+        regex = re.compile(_translate(line), re.DOTALL)
+    except re.error:
+        logger.warning("ignoring unusable pattern %r in %s", line, source or "settings")
+        return None
+    return Rule(regex, negate, dir_only, base, source)
+
+
+def compile_rules(lines: Iterable[str], base: str = "", source: str = "") -> list[Rule]:
+    rules = (compile_rule(line, base, source) for line in lines)
+    return [rule for rule in rules if rule is not None]
+
+
+def last_match(rules: Iterable[Rule], rel_path: str, is_dir: bool) -> Rule | None:
+    """The last rule that matches (gitignore: the last match decides)."""
+    found = None
+    for rule in rules:
+        if rule.dir_only and not is_dir:
+            continue
+        if rule.base:
+            if not rel_path.startswith(rule.base + "/"):
+                continue
+            subject = rel_path[len(rule.base) + 1 :]
+        else:
+            subject = rel_path
+        if rule.regex.fullmatch(subject):
+            found = rule
+    return found
+
+
+def normalize_rel(rel_path: str | os.PathLike[str]) -> str | None:
+    """'a/b.py' from 'a\\b.py', './a/b.py', 'a//b.py'; None for paths that leave the root."""
+    text = os.fspath(rel_path).replace("\\", "/")
+    parts: list[str] = []
+    for part in text.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+class WorkspaceFilter:
+    """Decides whether a workspace-relative path is excluded, and why.
+
+    Ignore files are read lazily per folder and cached; call :meth:`invalidate` when one
+    changes. Reasons: ``builtin``, ``privacy.exclude``, ``index.exclude``, ``gitignore``,
+    ``weftignore``, ``outside`` (the path leaves the root). The agent may treat only privacy,
+    gitignore and weftignore as binding; the index honours them all.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], settings: Settings | None = None) -> None:
+        self.root = Path(root)
+        settings = settings or Settings()
+        self._privacy = compile_rules(settings.privacy.exclude, source=PRIVACY)
+        self._index = compile_rules(settings.index.exclude, source=INDEX)
+        self._ignore_files: dict[tuple[str, str], list[Rule]] = {}
+        self._dir_reasons: dict[str, str | None] = {}
+
+    def invalidate(self) -> None:
+        """Forget cached ignore files and folder decisions (an ignore file changed)."""
+        self._ignore_files.clear()
+        self._dir_reasons.clear()
+
+    def is_excluded(self, rel_path: str | os.PathLike[str], is_dir: bool | None = None) -> bool:
+        return self.exclusion_reason(rel_path, is_dir) is not None
+
+    def exclusion_reason(
+        self, rel_path: str | os.PathLike[str], is_dir: bool | None = None
+    ) -> str | None:
+        """Why ``rel_path`` is excluded, or None when it is not."""
+        rel = normalize_rel(rel_path)
+        if rel is None:
+            return OUTSIDE
+        if not rel:
+            return None
+        parent = rel.rpartition("/")[0]
+        if parent:
+            reason = self._dir_reason(parent)
+            if reason is not None:
+                return reason
+        if is_dir is None:
+            is_dir = (self.root / rel).is_dir()
+        if is_dir:
+            return self._dir_reason(rel)
+        return self._own_reason(rel, False)
+
+    def _dir_reason(self, rel_dir: str) -> str | None:
+        if rel_dir in self._dir_reasons:
+            return self._dir_reasons[rel_dir]
+        parent = rel_dir.rpartition("/")[0]
+        reason = self._dir_reason(parent) if parent else None
+        if reason is None:
+            reason = self._own_reason(rel_dir, True)
+        self._dir_reasons[rel_dir] = reason
+        return reason
+
+    def _own_reason(self, rel: str, is_dir: bool) -> str | None:
+        """Rules that apply to the path itself (its folders are known to be included)."""
+        name = rel.rpartition("/")[2]
+        if is_dir and (name in BUILTIN_DIRS or (self.root / rel / "pyvenv.cfg").is_file()):
+            return BUILTIN
+        for reason, rules in ((PRIVACY, self._privacy), (INDEX, self._index)):
+            rule = last_match(rules, rel, is_dir)
+            if rule is not None and not rule.negate:
+                return reason
+        for filename, reason in IGNORE_FILES:
+            rule = last_match(self._rules_for(rel, filename), rel, is_dir)
+            if rule is not None and not rule.negate:
+                return reason
+        return None
+
+    def _rules_for(self, rel: str, filename: str) -> list[Rule]:
+        """Rules of every ``filename`` from the root down to the path's folder, in order."""
+        rules: list[Rule] = []
+        if filename == ".gitignore":
+            rules.extend(self._load("", ".git/info/exclude", "info/exclude"))
+        parts = rel.split("/")[:-1]
+        for depth in range(len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            rules.extend(self._load(folder, filename, filename))
+        return rules
+
+    def _load(self, folder: str, filename: str, kind: str) -> list[Rule]:
+        key = (folder, filename)
+        cached = self._ignore_files.get(key)
+        if cached is not None:
+            return cached
+        path = self.root / folder / filename
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        source = f"{folder}/{filename}" if folder else filename
+        rules = compile_rules(text.splitlines(), base=folder, source=source)
+        self._ignore_files[key] = rules
+        return rules

@@ -1,0 +1,442 @@
+"""Definitions, references and imports of one source file, from a tree-sitter parse and the tags
+queries in ``queries/<lang>-tags.scm``.
+
+The queries follow aider's convention: ``@name.definition.<kind>`` on the name and
+``@definition.<kind>`` on the whole definition, ``@name.reference.<kind>`` on a use, plus weft's
+``@import`` (an import statement), ``@scope``/``@name.scope`` (a block that names its members,
+such as a Rust ``impl``) and ``@name.scope`` inside a definition (a Go receiver, a C++
+``Foo::`` qualifier). A query may start with ``; inherits: a, b`` to include other files.
+
+Everything here is a pure function of (bytes, language) except the parsers and compiled queries,
+which are cached per process. Trees are dropped as soon as the symbols are out (see
+shared/notes/performance.md §2.3: trees cost ~27× the source, symbols ~133 bytes each).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import marshal
+import time
+from collections.abc import Iterable
+from importlib import resources
+from typing import NamedTuple
+
+from tree_sitter import Node, Parser, Query, QueryCursor, Tree
+
+from weft.index.imports import Import, extract_imports
+from weft.index.languages import get_language, get_parser
+
+logger = logging.getLogger(__name__)
+
+REF_KINDS = ("call", "type", "class", "import", "implementation", "name")
+REF_KIND_CODES = {kind: code for code, kind in enumerate(REF_KINDS)}
+CLASS_LIKE = frozenset({"class", "struct", "interface", "scope"})
+CONTAINERS = frozenset(
+    {"class", "struct", "interface", "enum", "module", "namespace", "function", "method", "scope"}
+)
+# Nodes that wrap a definition without being one; its doc comment sits before the wrapper.
+WRAPPERS = frozenset(
+    {
+        "decorated_definition",
+        "export_statement",
+        "template_declaration",
+        "lexical_declaration",
+        "variable_declaration",
+        "type_declaration",
+        "var_declaration",
+        "const_declaration",
+        "declaration",
+        "expression_statement",
+    }
+)
+# Siblings between a doc comment and its definition.
+ANNOTATIONS = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation"})
+MAX_TEXT = 200
+READ_CHUNK = 1 << 16
+
+
+class Symbol(NamedTuple):
+    """One definition. Lines are 0-based; columns are UTF-8 byte offsets in their line."""
+
+    name: str
+    kind: str
+    qualname: str
+    line: int
+    col: int
+    start_line: int
+    end_line: int
+    end_col: int
+    signature: str
+    doc: str
+
+
+class FileSymbols(NamedTuple):
+    """What the index keeps of a file: never its tree."""
+
+    defs: list[Symbol]
+    refs: dict[str, list[int]]  # name -> packed positions (see pack_ref)
+    imports: list[Import]
+
+
+EMPTY = FileSymbols([], {}, [])
+
+
+def pack_ref(line: int, col: int, kind: str) -> int:
+    """One reference position as an int (a fraction of the memory of a tuple)."""
+    return (line << 24) | (min(col, 0xFFFFF) << 4) | REF_KIND_CODES.get(kind, 5)
+
+
+def unpack_ref(packed: int) -> tuple[int, int, str]:
+    """(line, col, kind) of a packed reference."""
+    return packed >> 24, (packed >> 4) & 0xFFFFF, REF_KINDS[packed & 0xF]
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+def _read_query_source(name: str, seen: set[str] | None = None) -> str | None:
+    """The text of ``<name>-tags.scm`` with its ``; inherits:`` files prepended."""
+    seen = seen if seen is not None else set()
+    if name in seen:
+        return ""
+    seen.add(name)
+    try:
+        folder = resources.files("weft.index").joinpath("queries")
+        text = folder.joinpath(f"{name}-tags.scm").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    parts = []
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    if first.startswith("; inherits:"):
+        for parent in first.split(":", 1)[1].split(","):
+            parent_text = _read_query_source(parent.strip(), seen)
+            if parent_text:
+                parts.append(parent_text)
+    parts.append(text)
+    return "\n".join(parts)
+
+
+@functools.cache
+def tags_query(language: str) -> Query | None:
+    """The compiled tags query of a language, or None when weft has none for it."""
+    grammar = get_language(language)
+    source = _read_query_source(language)
+    if grammar is None or source is None:
+        return None
+    try:
+        return Query(grammar, source)
+    except Exception as exc:  # noqa: BLE001 - a grammar version mismatch must not stop indexing
+        logger.warning("tags query for %s does not compile: %s", language, exc)
+        return None
+
+
+def has_tags_query(language: str | None) -> bool:
+    return bool(language) and tags_query(language) is not None  # type: ignore[arg-type]
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+@functools.cache
+def cached_parser(language: str) -> Parser | None:
+    """One parser per language per process (workers and CLI; not for threads)."""
+    return get_parser(language)
+
+
+def parse_with_budget(
+    parser: Parser, data: bytes, budget_s: float, old_tree: Tree | None = None
+) -> Tree | None:
+    """Parse ``data``; None when it takes longer than ``budget_s``.
+
+    tree-sitter 0.26 has no timeout; the progress callback is its replacement. It does not help
+    against a grammar whose lexer loops (the worker pool kills those).
+    """
+    deadline = time.monotonic() + budget_s
+
+    def read(offset: int, _point: object) -> bytes:
+        return data[offset : offset + READ_CHUNK]
+
+    def progress(_offset: int, _has_error: bool) -> bool:
+        return time.monotonic() > deadline
+
+    if old_tree is None:
+        return parser.parse(read, encoding="utf8", progress_callback=progress)
+    return parser.parse(read, old_tree, "utf8", progress)
+
+
+def extract_file(data: bytes, language: str, budget_s: float | None = 5.0) -> FileSymbols | None:
+    """Parse and extract a whole file; None when the parse ran out of time.
+
+    ``budget_s=None`` parses without a progress callback (20% faster; worker processes, whose
+    budget is enforced from outside).
+    """
+    parser = cached_parser(language)
+    if parser is None:
+        return EMPTY
+    tree = parser.parse(data) if budget_s is None else parse_with_budget(parser, data, budget_s)
+    if tree is None:
+        return None
+    return extract_tree(tree, data, language)
+
+
+def extract_tree(
+    tree: Tree, data: bytes, language: str, lines: tuple[int, int] | None = None
+) -> FileSymbols:
+    """Symbols of a parsed file; with ``lines`` (first, last, 0-based) only those whose
+    definition or position intersects those lines."""
+    query = tags_query(language)
+    if query is None:
+        return EMPTY
+    cursor = QueryCursor(query)
+    if lines is None:
+        return _collect(cursor.captures(tree.root_node), data, language)
+    # In a range, captures() drops the names of definitions that only enclose it; matches()
+    # keeps whole matches.
+    cursor.set_point_range((lines[0], 0), (lines[1] + 1, 0))
+    captures: dict[str, list[Node]] = {}
+    for _, match in cursor.matches(tree.root_node):
+        for cap, nodes in match.items():
+            captures.setdefault(cap, []).extend(nodes)
+    return _collect(captures, data, language)
+
+
+# When one name is captured as two kinds, the more specific kind wins (a Go ``type X struct``
+# is a struct, not a type; a JavaScript ``const f = () => 1`` is a function, not a variable).
+KIND_RANK = {"variable": 0, "field": 1, "type": 1, "function": 2, "method": 4}
+
+
+class _Def(NamedTuple):
+    start: int
+    end: int
+    rank: int
+    name: str
+    kind: str
+    name_node: Node | None
+    node: Node | None
+    scope: str | None  # an explicit qualifier (Go receiver, C++ Foo::)
+
+
+def _text(data: bytes, node: Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _collect(captures: dict[str, list[Node]], data: bytes, language: str) -> FileSymbols:
+    """Definitions, references and imports out of one ``QueryCursor.captures`` result.
+
+    ``captures`` does not say which name belongs to which definition node (``matches`` does,
+    at nearly twice the cost), so each name is paired with the innermost captured definition
+    or scope node around it.
+    """
+    containers: dict[
+        int, tuple[int, int, Node, bool]
+    ] = {}  # node id -> (start, -end, node, scope?)
+    names: list[tuple[int, str, Node]] = []  # (start, capture, node)
+    refs: dict[int, tuple[str, int, int, str]] = {}
+    import_nodes: dict[int, Node] = {}
+    for cap, nodes in captures.items():
+        if cap.startswith("name.reference."):
+            kind = cap[15:]
+            for node in nodes:
+                known = refs.get(node.start_byte)
+                if known is None or (known[3] == "type" and kind != "type"):  # specific wins
+                    row, col = node.start_point
+                    refs[node.start_byte] = (_text(data, node), row, col, kind)
+        elif cap.startswith("name."):
+            names.extend((node.start_byte, cap, node) for node in nodes)
+        elif cap.startswith("definition.") or cap == "scope":
+            for node in nodes:
+                key = node.id
+                if key not in containers or cap == "scope":
+                    containers[key] = (node.start_byte, -node.end_byte, node, cap == "scope")
+        elif cap == "import":
+            for node in nodes:
+                import_nodes.setdefault(node.start_byte, node)
+    defs = _pair(
+        sorted(containers.values(), key=lambda c: (c[0], c[1])),
+        sorted(names, key=lambda n: n[0]),
+        data,
+    )
+    symbols = _scoped_symbols(defs, data, language)
+    def_starts = {d.name_node.start_byte for d in defs if d.name_node is not None}
+    packed: dict[str, list[int]] = {}
+    for start, (name, row, col, kind) in sorted(refs.items()):
+        if start not in def_starts:
+            packed.setdefault(name, []).append(pack_ref(row, col, kind))
+    imports = [
+        imp
+        for _, node in sorted(import_nodes.items())
+        for imp in extract_imports(language, node, data)
+    ]
+    return FileSymbols(symbols, packed, imports)
+
+
+def _pair(
+    containers: list[tuple[int, int, Node, bool]], names: list[tuple[int, str, Node]], data: bytes
+) -> list[_Def]:
+    """Definitions from names and the innermost container node around each."""
+    by_name: dict[int, _Def] = {}
+    scope_names: dict[int, str] = {}  # container id -> explicit qualifier or scope name
+    stack: list[tuple[int, int, Node, bool]] = []
+    index = 0
+    for start, cap, node in names:
+        end = node.end_byte
+        while index < len(containers) and containers[index][0] <= start:
+            stack.append(containers[index])
+            index += 1
+        # containers that ended before this name are done; the innermost open one is last
+        candidates = [c for c in stack if -c[1] >= end]
+        stack = candidates
+        if not candidates:
+            continue
+        container = candidates[-1]
+        cnode = container[2]
+        if cap == "name.scope":
+            scope_names[cnode.id] = _text(data, node).replace("::", ".")
+            continue
+        kind = cap[16:]
+        rank = KIND_RANK.get(kind, 3)
+        old = by_name.get(start)
+        if old is None or old.rank < rank:
+            by_name[start] = _Def(
+                cnode.start_byte, cnode.end_byte, rank, _text(data, node), kind, node, cnode, None
+            )
+    defs = [
+        d._replace(scope=scope_names.get(d.node.id))
+        if d.node is not None and d.node.id in scope_names
+        else d
+        for d in by_name.values()
+    ]
+    for start, _neg_end, node, is_scope in containers:
+        if is_scope and node.id in scope_names:
+            defs.append(
+                _Def(start, node.end_byte, 0, scope_names[node.id], "scope", None, node, None)
+            )
+    return defs
+
+
+def _scoped_symbols(defs: Iterable[_Def], data: bytes, language: str) -> list[Symbol]:
+    """Qualified names and method kinds from nesting: a function directly in a class is a method."""
+    out: list[Symbol] = []
+    stack: list[tuple[int, str, str]] = []  # (end byte, qualname, kind)
+    for d in sorted(defs, key=lambda d: (d.start, -d.end, d.kind != "scope")):
+        while stack and stack[-1][0] <= d.start:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        prefix = parent[1] if parent else ""
+        if d.scope is not None:  # Foo:: or a Go receiver, inside any enclosing namespace
+            prefix = f"{prefix}.{d.scope}" if prefix else d.scope
+        qualname = f"{prefix}.{d.name}" if prefix else d.name
+        if d.kind == "scope":
+            stack.append((d.end, qualname, "scope"))
+            continue
+        kind = d.kind
+        if kind == "function" and parent is not None and parent[2] in CLASS_LIKE:
+            kind = "method"
+        elif kind == "variable" and d.name.isupper():
+            kind = "constant"
+        if kind in CONTAINERS:
+            stack.append((d.end, qualname, kind))
+        node, name_node = d.node, d.name_node
+        assert node is not None and name_node is not None
+        name_row, name_col = name_node.start_point
+        end_row, end_col = node.end_point
+        out.append(
+            Symbol(
+                d.name,
+                kind,
+                qualname,
+                name_row,
+                name_col,
+                node.start_point[0],
+                end_row,
+                end_col,
+                _line_at(data, node.start_byte),
+                _doc(node, data, language, kind),
+            )
+        )
+    return out
+
+
+def _line_at(data: bytes, offset: int) -> str:
+    start = data.rfind(b"\n", 0, offset) + 1
+    end = data.find(b"\n", offset)
+    line = data[start : end if end >= 0 else len(data)]
+    return line[: MAX_TEXT * 2].decode("utf-8", "replace").strip()[:MAX_TEXT]
+
+
+def _doc(node: Node, data: bytes, language: str, kind: str) -> str:
+    """The first line of a definition's docstring or of the comment right above it."""
+    if language == "python" and kind in CONTAINERS:
+        body = node.child_by_field_name("body")
+        first = body.named_child(0) if body is not None and body.named_child_count else None
+        if first is not None and first.type == "expression_statement":
+            string = first.named_child(0) if first.named_child_count else None
+            if string is not None and string.type == "string":
+                return first_doc_line(_text(data, string))
+    comment = _comment_above(node)
+    return first_doc_line(_text(data, comment)) if comment is not None else ""
+
+
+def _comment_above(node: Node) -> Node | None:
+    current: Node | None = node
+    for _ in range(4):
+        if current is None:
+            return None
+        prev = current.prev_named_sibling
+        while prev is not None and prev.type in ANNOTATIONS:
+            prev = prev.prev_named_sibling
+        if prev is not None:
+            if "comment" in prev.type and prev.end_point[0] >= current.start_point[0] - 1:
+                # the first of a run of line comments
+                while True:
+                    earlier = prev.prev_named_sibling
+                    if earlier is None or "comment" not in earlier.type:
+                        break
+                    if earlier.end_point[0] < prev.start_point[0] - 1:
+                        break
+                    prev = earlier
+                return prev
+            return None
+        parent = current.parent
+        if parent is None or parent.type not in WRAPPERS:
+            return None
+        current = parent
+    return None
+
+
+_DOC_STRIP = " \t\r*/#!-'\"`"
+
+
+def first_doc_line(text: str) -> str:
+    """The first line with words in a comment or docstring, without its markers."""
+    for prefix in ("r", "u", "b", "R", "U", "B"):
+        if text.startswith((prefix + '"', prefix + "'")):
+            text = text[1:]
+            break
+    for line in text.splitlines():
+        line = line.strip().lstrip(_DOC_STRIP).rstrip(_DOC_STRIP).strip()
+        if line:
+            return line[:MAX_TEXT]
+    return ""
+
+
+# -- serialisation -----------------------------------------------------------------------
+
+
+def to_blob(symbols: FileSymbols) -> bytes:
+    """Compact bytes for the on-disk cache (marshal: fast, and only plain types inside)."""
+    return marshal.dumps(
+        ([tuple(d) for d in symbols.defs], symbols.refs, [tuple(i) for i in symbols.imports]), 4
+    )
+
+
+def from_blob(blob: bytes) -> FileSymbols:
+    """The inverse of :func:`to_blob`. Raises ValueError/EOFError/TypeError on damage."""
+    defs, refs, imports = marshal.loads(blob)
+    if not isinstance(refs, dict) or any(len(d) != len(Symbol._fields) for d in defs):
+        raise ValueError("not a symbols blob")
+    new = tuple.__new__  # Symbol._make without its per-call checks: warm starts load ~10^5 of these
+    return FileSymbols(
+        [new(Symbol, d) for d in defs], refs, [Import(m, tuple(n), line) for m, n, line in imports]
+    )

@@ -221,6 +221,7 @@ class LoopbackServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else each streamed chunk waits for a delayed ACK
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass

@@ -162,10 +162,33 @@ class Document:
                 start = doc.offset_at(rng.start, strict=False)
                 end = max(start, doc.offset_at(rng.end, strict=False))
                 text = doc.text[:start] + change.text + doc.text[end:]
+                new = Document(doc.uri, text, version, doc.language_id, doc.encoding)
+                starts = _shifted_line_starts(doc, start, end, change.text)
+                if starts is not None:
+                    new.__dict__["line_starts"] = starts  # seed the cached_property
+                doc = new
             else:
-                text = change.text
-            doc = Document(doc.uri, text, version, doc.language_id, doc.encoding)
+                doc = Document(doc.uri, change.text, version, doc.language_id, doc.encoding)
         return Document(doc.uri, doc.text, version, doc.language_id, doc.encoding) if doc is self else doc
+
+
+def _shifted_line_starts(old: Document, start: int, end: int, inserted: str) -> list[int] | None:
+    """The new document's line starts derived from the old one's (None: rescan instead).
+
+    Replacing ``[start, end)`` with ``inserted`` keeps every line start up to ``start``,
+    shifts those after ``end`` and adds the breaks inside ``inserted``: a few list
+    operations instead of a regex scan of the whole text on every keystroke. An edit next to
+    a ``\r`` could join or split a ``\r\n`` pair, so those rescan.
+    """
+    text = old.text
+    if "\r" in inserted or (start > 0 and text[start - 1] == "\r"):
+        return None
+    starts = old.line_starts
+    lo = _bisect_right(starts, start)  # starts[:lo] are <= start: unchanged
+    hi = _bisect_right(starts, end)  # starts[hi:] are > end: shifted
+    delta = len(inserted) - (end - start)
+    added = [start + m.end() for m in _LINE_BREAK.finditer(inserted)]
+    return starts[:lo] + added + [s + delta for s in starts[hi:]]
 
 
 def _bisect_right(items: list[int], value: int) -> int:

@@ -20,6 +20,7 @@ from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 import weft
 from weft.backends.base import BackendError, CompletionBackend
@@ -60,6 +61,26 @@ class WeftProtocol(LanguageServerProtocol):
                 )
                 return _Answered()
             raise
+
+    # pygls keeps its own copy of every open document, rebuilt line by line on each change
+    # (about 1 ms per keystroke on a 5,000-line file) and split with the wrong line rules;
+    # weft never reads it (features/text_sync.py keeps weft's snapshots), so these built-ins
+    # only pass the notification on.
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Answered):

@@ -102,3 +102,22 @@ def test_language_from_id_and_path():
     assert Document("file:///a/x.tsx", "", language_id="typescriptreact").language == "tsx"
     assert Document("file:///a/x.rs", "", language_id="").language == "rust"
     assert Document("untitled:Untitled-1", "", language_id="python").language == "python"
+
+
+def test_incremental_line_starts_match_a_full_rescan_on_random_edits():
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "bc", "\n", "\r\n", "\r", "é", "𝄞", "  ", "\f", "x\ny"]
+    doc = Document("file:///x.py", "start\nline two\r\nthree\rfour\n", version=0)
+    for version in range(1, 3000):
+        n = len(doc.text)
+        a = rng.randint(0, n)
+        b = min(n, a + rng.choice([0, 0, 1, 2, 5]))
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(doc.position_at(a), doc.position_at(b)),
+            text="".join(rng.choice(pieces) for _ in range(rng.choice([0, 1, 1, 2, 3]))),
+        )
+        doc = doc.with_changes([change], version)
+        fresh = Document(doc.uri, doc.text)
+        assert doc.line_starts == fresh.line_starts, (version, doc.text)

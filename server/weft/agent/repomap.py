@@ -238,19 +238,7 @@ def render_map(
 
 def _file_references(index: Any, path: str) -> dict[str, int]:
     """Name → number of uses in one file."""
-    public = getattr(index, "references_in", None)
-    if public is not None:
-        return dict(public(path))
-    # weft.index.WorkspaceIndex has no public per-file reference query yet; read its table
-    # under its lock (FileEntry.symbols.refs: name → packed positions).
-    files = getattr(index, "_files", None)
-    lock = getattr(index, "_lock", None)
-    if files is None or lock is None:
-        return {}
-    with lock:
-        entry = files.get(path)
-        refs = entry.symbols.refs if entry is not None else {}
-        return {name: len(positions) for name, positions in refs.items()}
+    return dict(index.references_in(path))
 
 
 def graph_from_index(index: Any, allowed: Callable[[str], bool]) -> RepoGraph:

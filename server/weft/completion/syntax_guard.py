@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 MAX_PARSES = 8
 """Parses per call, the original included."""
-WINDOW_CHARS = 16_000
+WINDOW_CHARS = 8_000
 """Documents longer than this are parsed only in a window of about this size."""
 
 _TOKEN_END = re.compile(r"\w+|[^\w\s]")
@@ -55,11 +55,20 @@ def parse_window(text: str, start: int, end: int, before: int, after: int) -> tu
     return lo, hi
 
 
-_TOP_LEVEL_LINE = re.compile(r"\n(?=[^\s)\]}])")
+# A window must start where the file's own parse would be at top level. A line in column 0 is
+# not enough (docstrings and block comments have those), so it must open with a declaration
+# keyword of one of the languages we guard.
+_DECLARATION = (
+    r"(?:def|class|async|import|from|@|export|function|const|let|var|fn|pub|impl|struct|enum|"
+    r"trait|mod|use|type|interface|func|package|namespace|template|#include|#define|static|"
+    r"public|private|protected|abstract|final)\b"
+)
+_TOP_LEVEL_LINE = re.compile(r"\n(?=" + _DECLARATION + ")")
+_TOP_LEVEL_AT = re.compile(_DECLARATION)
 
 
 def _is_top_level_at(text: str, index: int) -> bool:
-    return index < len(text) and not text[index].isspace() and text[index] not in ")]}"
+    return index < len(text) and _TOP_LEVEL_AT.match(text, index) is not None
 
 
 @dataclass(frozen=True, slots=True)

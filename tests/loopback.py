@@ -43,7 +43,9 @@ class Recorded:
 class Exchange:
     """The answering side of one request."""
 
-    def __init__(self, handler: BaseHTTPRequestHandler, record: Recorded, stop: threading.Event) -> None:
+    def __init__(
+        self, handler: BaseHTTPRequestHandler, record: Recorded, stop: threading.Event
+    ) -> None:
         self._h = handler
         self.record = record
         self._stop = stop
@@ -61,14 +63,18 @@ class Exchange:
     def error(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
         data = body.encode()
         self._h.send_response(status)
-        self._h.send_header("Content-Type", "application/json" if body.startswith("{") else "text/plain")
+        self._h.send_header(
+            "Content-Type", "application/json" if body.startswith("{") else "text/plain"
+        )
         self._h.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self._h.send_header(key, value)
         self._h.end_headers()
         self._h.wfile.write(data)
 
-    def raw_body(self, body: bytes, status: int = 200, content_type: str = "application/json") -> None:
+    def raw_body(
+        self, body: bytes, status: int = 200, content_type: str = "application/json"
+    ) -> None:
         self._h.send_response(status)
         self._h.send_header("Content-Type", content_type)
         self._h.send_header("Content-Length", str(len(body)))

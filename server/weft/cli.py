@@ -24,20 +24,28 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="weft", description="AI completion and agent edits for any LSP editor.")
+    parser = argparse.ArgumentParser(
+        prog="weft", description="AI completion and agent edits for any LSP editor."
+    )
     parser.add_argument("--version", action="version", version=f"weft {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
     mode = serve.add_mutually_exclusive_group()
-    mode.add_argument("--stdio", action="store_true", help="talk JSON-RPC over stdin/stdout (default)")
+    mode.add_argument(
+        "--stdio", action="store_true", help="talk JSON-RPC over stdin/stdout (default)"
+    )
     mode.add_argument("--tcp", type=int, metavar="PORT", help="listen on 127.0.0.1:PORT instead")
     serve.add_argument("--log-file", help="also write logs to this file")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
-    complete = sub.add_parser("complete", help="one inline completion through the editor's pipeline")
+    complete = sub.add_parser(
+        "complete", help="one inline completion through the editor's pipeline"
+    )
     complete.add_argument("location", metavar="PATH:LINE:COL", help="1-based line and column")
-    complete.add_argument("--root", help="workspace root (default: nearest folder with .git or weft.toml)")
+    complete.add_argument(
+        "--root", help="workspace root (default: nearest folder with .git or weft.toml)"
+    )
     complete.add_argument("--settings", help="settings as JSON, or a JSON file")
     complete.add_argument("--json", action="store_true", help="print the items with ranges as JSON")
 
@@ -53,13 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--settings", help="settings as JSON, or a JSON file")
     fix.add_argument("--apply", action="store_true", help="write the edit")
 
-    refactor = sub.add_parser("refactor", help="run a multi-file refactor and print the verified diff")
+    refactor = sub.add_parser(
+        "refactor", help="run a multi-file refactor and print the verified diff"
+    )
     refactor.add_argument("instruction")
     refactor.add_argument("--root")
     refactor.add_argument("--settings", help="settings as JSON, or a JSON file")
     refactor.add_argument("--apply", action="store_true", help="write the edit")
 
-    doctor = sub.add_parser("doctor", help="settings in effect, backend reachability, grammars, index")
+    doctor = sub.add_parser(
+        "doctor", help="settings in effect, backend reachability, grammars, index"
+    )
     doctor.add_argument("--root")
     doctor.add_argument("--settings", help="settings as JSON, or a JSON file")
     return parser
@@ -164,7 +176,9 @@ def parse_location(location: str, parts: int) -> tuple[Path, list[int]]:
     """``PATH:LINE[:COL]`` → (path, [line, col]) with 1-based numbers. Raises CliError."""
     pieces = location.rsplit(":", parts)
     if len(pieces) != parts + 1:
-        raise CliError(f"expected {'PATH:LINE:COL' if parts == 2 else 'PATH:LINE'}, got {location!r}")
+        raise CliError(
+            f"expected {'PATH:LINE:COL' if parts == 2 else 'PATH:LINE'}, got {location!r}"
+        )
     try:
         numbers = [int(p) for p in pieces[1:]]
     except ValueError as exc:
@@ -224,7 +238,9 @@ async def _complete(args: argparse.Namespace) -> int:
     backend = await one_shot_backend(settings, root, path.resolve())
     try:
         rel = relative_path(root, doc)
-        suggestions = await engine.complete(CompletionRequest(doc, offset, path=rel), settings, backend)
+        suggestions = await engine.complete(
+            CompletionRequest(doc, offset, path=rel), settings, backend
+        )
     except Exception as exc:  # noqa: BLE001 - one line, exit 2
         if not errors:
             raise CliError(f"completion failed: {exc}") from exc
@@ -238,14 +254,18 @@ async def _complete(args: argparse.Namespace) -> int:
     if args.json:
         items = []
         for s in suggestions:
-            items.append({
-                "insertText": s.text,
-                "range": {"start": _pos(doc, s.start), "end": _pos(doc, s.end)},
-                "source": s.source,
-            })
+            items.append(
+                {
+                    "insertText": s.text,
+                    "range": {"start": _pos(doc, s.start), "end": _pos(doc, s.end)},
+                    "source": s.source,
+                }
+            )
         sys.stdout.write(json.dumps({"items": items}, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(suggestions[0].text + ("\n" if not suggestions[0].text.endswith("\n") else ""))
+        sys.stdout.write(
+            suggestions[0].text + ("\n" if not suggestions[0].text.endswith("\n") else "")
+        )
     return 0
 
 
@@ -268,7 +288,9 @@ async def one_shot_backend(settings: Any, root: Path | None, target: Path | None
     if cfg.kind == "auto":
         info = await probe(cfg.model_copy(update={"kind": "ollama"}))
         if info.reachable and info.models:
-            model = cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
+            model = (
+                cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
+            )
             cfg = cfg.model_copy(update={"kind": "ollama", "model": model})
         else:
             cfg = cfg.model_copy(update={"kind": "offline"})
@@ -298,7 +320,9 @@ async def _doctor(args: argparse.Namespace) -> int:
         raise CliError(f"no such folder: {root}")
     settings, merged = load_settings(root, args.settings)
     out = sys.stdout
-    out.write(f"weft {__version__} (Python {sys.version.split()[0]})\nroot: {root}\n\nsettings in effect:\n")
+    out.write(
+        f"weft {__version__} (Python {sys.version.split()[0]})\nroot: {root}\n\nsettings in effect:\n"
+    )
     for key, value in _flatten(masked_json(settings)):
         origin = merged.origins.get(key, "default")
         out.write(f"  {key} = {json.dumps(value)}    ({origin})\n")

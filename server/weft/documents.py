@@ -157,7 +157,9 @@ class Document:
         """The next snapshot after LSP content changes (incremental or whole)."""
         doc = self
         for change in changes:
-            if isinstance(change, types.TextDocumentContentChangePartial) or getattr(change, "range", None):
+            if isinstance(change, types.TextDocumentContentChangePartial) or getattr(
+                change, "range", None
+            ):
                 rng = change.range  # type: ignore[union-attr]
                 start = doc.offset_at(rng.start, strict=False)
                 end = max(start, doc.offset_at(rng.end, strict=False))
@@ -169,7 +171,11 @@ class Document:
                 doc = new
             else:
                 doc = Document(doc.uri, change.text, version, doc.language_id, doc.encoding)
-        return Document(doc.uri, doc.text, version, doc.language_id, doc.encoding) if doc is self else doc
+        return (
+            Document(doc.uri, doc.text, version, doc.language_id, doc.encoding)
+            if doc is self
+            else doc
+        )
 
 
 def _shifted_line_starts(old: Document, start: int, end: int, inserted: str) -> list[int] | None:

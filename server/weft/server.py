@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -86,11 +85,15 @@ class WeftProtocol(LanguageServerProtocol):
         if isinstance(message, _Answered):
             return
         version = getattr(message, "jsonrpc", None)
-        if version != "2.0" and getattr(message, "id", None) is not None and hasattr(message, "method"):
+        if (
+            version != "2.0"
+            and getattr(message, "id", None) is not None
+            and hasattr(message, "method")
+        ):
             self._send_response(
                 message.id,
                 error=types.ResponseError(
-                    code=types.ErrorCodes.InvalidRequest, message="jsonrpc must be \"2.0\""
+                    code=types.ErrorCodes.InvalidRequest, message='jsonrpc must be "2.0"'
                 ),
             )
             return
@@ -171,34 +174,52 @@ class WeftServer(LanguageServer):
     def log(self, message: str, level: str = "info") -> None:
         """Log to stderr/--log-file and to the client's log (``window/logMessage``)."""
         getattr(logger, "warning" if level == "warning" else level, logger.info)(message)
-        kinds = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
-                 "info": types.MessageType.Info, "debug": types.MessageType.Log}
+        kinds = {
+            "error": types.MessageType.Error,
+            "warning": types.MessageType.Warning,
+            "info": types.MessageType.Info,
+            "debug": types.MessageType.Log,
+        }
         with contextlib.suppress(Exception):
             if self.protocol.writer is not None:
-                self.window_log_message(types.LogMessageParams(kinds.get(level, types.MessageType.Info), message))
+                self.window_log_message(
+                    types.LogMessageParams(kinds.get(level, types.MessageType.Info), message)
+                )
 
     def show(self, message: str, level: str = "warning") -> None:
-        kinds = {"error": types.MessageType.Error, "warning": types.MessageType.Warning,
-                 "info": types.MessageType.Info}
+        kinds = {
+            "error": types.MessageType.Error,
+            "warning": types.MessageType.Warning,
+            "info": types.MessageType.Info,
+        }
         with contextlib.suppress(Exception):
             if self.protocol.writer is not None:
-                self.window_show_message(types.ShowMessageParams(kinds.get(level, types.MessageType.Warning), message))
+                self.window_show_message(
+                    types.ShowMessageParams(kinds.get(level, types.MessageType.Warning), message)
+                )
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Our bugs go to the log, never to a dialog, and never stop the server.
 
         (pygls's default shows a dialog and then shuts the thread pool and the server down.)
         """
-        logger.error("internal error (%s): %s", getattr(source, "__name__", source), error, exc_info=error)
+        logger.error(
+            "internal error (%s): %s", getattr(source, "__name__", source), error, exc_info=error
+        )
         with contextlib.suppress(Exception):
-            self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"weft internal error: {error}"))
+            self.window_log_message(
+                types.LogMessageParams(types.MessageType.Error, f"weft internal error: {error}")
+            )
 
     def _backend_failed(self, exc: BackendError) -> None:
         self.log(f"model backend: {exc}", "warning")
         if self._outage is None:
             self._outage = str(exc)
-            self.show(f"weft: the model backend is not answering ({exc}). Completions are paused "
-                      "until it is back; details in the weft log.", "warning")
+            self.show(
+                f"weft: the model backend is not answering ({exc}). Completions are paused "
+                "until it is back; details in the weft log.",
+                "warning",
+            )
 
     def _backend_ok(self) -> None:
         if self._outage is not None:
@@ -235,7 +256,8 @@ class WeftServer(LanguageServer):
             try:
                 await asyncio.wait_for(self.work_done_progress.create_async(token), 5)
                 self.work_done_progress.begin(
-                    token, types.WorkDoneProgressBegin(title=title, cancellable=cancellable, percentage=0)
+                    token,
+                    types.WorkDoneProgressBegin(title=title, cancellable=cancellable, percentage=0),
                 )
             except Exception as exc:  # noqa: BLE001 - a client refusing progress is not fatal
                 logger.info("progress not available: %s", exc)
@@ -272,14 +294,18 @@ class WeftServer(LanguageServer):
         cfg = self.settings.backend.model_copy(update={"kind": "ollama"})
         info = await probe(cfg)
         if info.reachable and info.models:
-            model = cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
+            model = (
+                cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
+            )
             self._auto_backend = cfg.model_copy(update={"model": model})
             self.log(f"backend auto: using Ollama at {info.url} with model {model}")
         else:
             self._auto_backend = OFFLINE
-            self.log("backend auto: no Ollama model server answered; the built-in offline engine "
-                     "is serving completions. Set backend.kind, backend.url and backend.model "
-                     "to use a model server.")
+            self.log(
+                "backend auto: no Ollama model server answered; the built-in offline engine "
+                "is serving completions. Set backend.kind, backend.url and backend.model "
+                "to use a model server."
+            )
 
     async def close_backends(self, keep: set[BackendSettings] | None = None) -> None:
         for cfg, backend in list(self._backends.items()):
@@ -310,16 +336,20 @@ class WeftServer(LanguageServer):
                 report(f"{done}/{total} files", int(100 * done / total) if total else None)
 
             summary = await train_root(self.offline, self.root, self.settings, progress)
-        self.log(f"{self.offline.describe()}; learned {summary.get('learned', 0)} files, "
-                 f"reused {summary.get('reused', 0)} in {summary.get('seconds', 0):.1f} s")
+        self.log(
+            f"{self.offline.describe()}; learned {summary.get('learned', 0)} files, "
+            f"reused {summary.get('reused', 0)} in {summary.get('seconds', 0):.1f} s"
+        )
 
     def _offline_listener(self, event: str, uri: str, doc: Document | None) -> None:
         """Keep the offline engine current: saves update it, edits feed its cache."""
         if self.offline is None or doc is None or doc.path is None or self.is_private(doc):
             return
         if event == "save":
-            self.run_task(asyncio.to_thread(self.offline.update_file, doc.path, doc.text),
-                          "updating the offline engine")
+            self.run_task(
+                asyncio.to_thread(self.offline.update_file, doc.path, doc.text),
+                "updating the offline engine",
+            )
         elif event == "change":
             at = self.last_edit_offset.get(uri)
             if at is not None:

@@ -23,7 +23,15 @@ from pydantic.alias_generators import to_camel
 
 BackendKind = Literal["auto", "ollama", "openai", "llamacpp", "mistral", "anthropic", "offline"]
 TemplateName = Literal[
-    "auto", "raw", "starcoder", "starcoder2", "codellama", "deepseek", "qwen", "codegemma", "codestral"
+    "auto",
+    "raw",
+    "starcoder",
+    "starcoder2",
+    "codellama",
+    "deepseek",
+    "qwen",
+    "codegemma",
+    "codestral",
 ]
 
 DEFAULT_URLS: dict[str, str] = {
@@ -82,7 +90,10 @@ class BackendSettings(_Model):
         "hole-filling prompt via /chat/completions).",
     )
     timeout_ms: int = Field(
-        5000, ge=100, le=600_000, description="Hard deadline for one model call, streaming included."
+        5000,
+        ge=100,
+        le=600_000,
+        description="Hard deadline for one model call, streaming included.",
     )
 
     def base_url(self) -> str:
@@ -99,11 +110,15 @@ class CompletionSettings(_Model):
 
     enabled: bool = Field(True, description="Offer inline completions.")
     debounce_ms: int = Field(
-        75, ge=0, le=5000, description="Wait this long after an automatic trigger before calling the model."
+        75,
+        ge=0,
+        le=5000,
+        description="Wait this long after an automatic trigger before calling the model.",
     )
     max_tokens: int = Field(128, ge=1, le=4096, description="Most tokens the model may generate.")
     multiline: Literal["auto", "always", "never"] = Field(
-        "auto", description="auto: multi-line after a block opener or on an empty line, else one line."
+        "auto",
+        description="auto: multi-line after a block opener or on an empty line, else one line.",
     )
     template: TemplateName = Field(
         "auto",
@@ -117,9 +132,14 @@ class ContextSettings(_Model):
     """What goes into a completion prompt."""
 
     max_prompt_tokens: int = Field(
-        2048, ge=64, le=131_072, description="Budget for prefix + suffix (+ cross-file context), in estimated tokens."
+        2048,
+        ge=64,
+        le=131_072,
+        description="Budget for prefix + suffix (+ cross-file context), in estimated tokens.",
     )
-    cross_file: bool = Field(True, description="Add definitions from other workspace files to prompts.")
+    cross_file: bool = Field(
+        True, description="Add definitions from other workspace files to prompts."
+    )
 
 
 class AgentSettings(_Model):
@@ -128,13 +148,17 @@ class AgentSettings(_Model):
     backend: BackendSettings | None = Field(
         None, description="Chat model for the agent, same shape as backend (null: use backend)."
     )
-    max_steps: int = Field(12, ge=1, le=100, description="Most model turns per run (tool calls and repairs).")
+    max_steps: int = Field(
+        12, ge=1, le=100, description="Most model turns per run (tool calls and repairs)."
+    )
     verify_command: list[str] | None = Field(
         None,
         description="argv run in a temporary copy of the workspace with the edits applied; a "
         "non-zero exit is fed back to the model (null: only the re-parse check).",
     )
-    verify_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline for verifyCommand, seconds.")
+    verify_timeout_s: float = Field(
+        120.0, gt=0, le=3600, description="Deadline for verifyCommand, seconds."
+    )
     tool_calling: bool = Field(
         True, description="Use tool calling; false: a single-shot prompt for models without tools."
     )
@@ -149,24 +173,31 @@ class IndexSettings(_Model):
 
     enabled: bool = Field(True, description="Build and maintain the workspace index.")
     exclude: list[str] = Field(default_factory=list, description="Extra globs never indexed.")
-    max_file_kb: int = Field(1024, ge=1, le=1_048_576, description="Files larger than this are skipped.")
+    max_file_kb: int = Field(
+        1024, ge=1, le=1_048_576, description="Files larger than this are skipped."
+    )
     cache_dir: str | None = Field(
         None, description="Where the on-disk index lives (null: $XDG_CACHE_HOME/weft)."
     )
     workspace_symbols: bool = Field(
-        False, description="Answer workspace/symbol from the index (off: leave it to language servers)."
+        False,
+        description="Answer workspace/symbol from the index (off: leave it to language servers).",
     )
 
 
 class PrivacySettings(_Model):
     """What may leave the machine."""
 
-    redact_secrets: bool = Field(True, description="Mask API keys, tokens and private keys in prompts.")
+    redact_secrets: bool = Field(
+        True, description="Mask API keys, tokens and private keys in prompts."
+    )
     exclude: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRIVACY_EXCLUDE),
         description="Globs never read into a prompt, indexed or edited.",
     )
-    audit_log: str | None = Field(None, description="Append every prompt sent to this file (null: off).")
+    audit_log: str | None = Field(
+        None, description="Append every prompt sent to this file (null: off)."
+    )
 
 
 class Settings(_Model):
@@ -254,7 +285,9 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def clean_source(raw: Mapping[str, Any], model: type[BaseModel] = Settings, prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+def clean_source(
+    raw: Mapping[str, Any], model: type[BaseModel] = Settings, prefix: str = ""
+) -> tuple[dict[str, Any], list[str]]:
     """Drop unknown keys and ``None`` placeholders for sections; keys become snake_case.
 
     Returns the cleaned dict and the dotted names of the keys that were dropped.
@@ -390,7 +423,9 @@ def render_settings_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def flatten_schema(schema: Mapping[str, Any], defs: Mapping[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+def flatten_schema(
+    schema: Mapping[str, Any], defs: Mapping[str, Any], prefix: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
     """Leaf settings as (dotted camelCase key, schema property), sections expanded."""
     out: list[tuple[str, dict[str, Any]]] = []
     for name, prop in schema.get("properties", {}).items():

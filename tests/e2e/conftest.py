@@ -37,7 +37,9 @@ def server_env(tmp_root: Path) -> dict[str, str]:
     return env
 
 
-def vscode_like_capabilities(inline: bool = True, encodings: list[str] | None = None) -> types.ClientCapabilities:
+def vscode_like_capabilities(
+    inline: bool = True, encodings: list[str] | None = None
+) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         general=types.GeneralClientCapabilities(
             position_encodings=encodings or [types.PositionEncodingKind.Utf16]
@@ -48,10 +50,15 @@ def vscode_like_capabilities(inline: bool = True, encodings: list[str] | None = 
                 completion_item=types.ClientCompletionItemOptions(snippet_support=False)
             ),
             code_action=types.CodeActionClientCapabilities(
-                resolve_support=types.ClientCodeActionResolveOptions(properties=["edit", "command"]),
+                resolve_support=types.ClientCodeActionResolveOptions(
+                    properties=["edit", "command"]
+                ),
                 code_action_literal_support=types.ClientCodeActionLiteralOptions(
                     code_action_kind=types.ClientCodeActionKindOptions(
-                        value_set=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+                        value_set=[
+                            types.CodeActionKind.QuickFix,
+                            types.CodeActionKind.RefactorRewrite,
+                        ]
                     )
                 ),
             ),
@@ -62,8 +69,12 @@ def vscode_like_capabilities(inline: bool = True, encodings: list[str] | None = 
             configuration=True,
             apply_edit=True,
             workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
-            did_change_configuration=types.DidChangeConfigurationClientCapabilities(dynamic_registration=True),
-            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True),
+            did_change_configuration=types.DidChangeConfigurationClientCapabilities(
+                dynamic_registration=True
+            ),
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=True
+            ),
         ),
     )
 
@@ -77,7 +88,12 @@ def loopback():
 @pytest.fixture
 def weft_settings(loopback: LoopbackServer) -> dict[str, Any]:
     return {
-        "backend": {"kind": "ollama", "url": loopback.url, "model": "qwen2.5-coder:1.5b", "timeoutMs": 2000},
+        "backend": {
+            "kind": "ollama",
+            "url": loopback.url,
+            "model": "qwen2.5-coder:1.5b",
+            "timeoutMs": 2000,
+        },
         "completion": {"debounceMs": 0},
         "index": {"enabled": False},
     }
@@ -105,7 +121,9 @@ def workspace_root(tmp_path: Path, workspace_files: dict[str, str]) -> Path:
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "weft", "serve"], server_env=None),
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "weft", "serve"], server_env=None
+    ),
 )
 async def client(
     lsp_client: LanguageClient,
@@ -141,8 +159,14 @@ async def client(
         pass
 
 
-def open_document(client: LanguageClient, root: Path, rel: str, text: str | None = None,
-                  language_id: str = "python", version: int = 1) -> str:
+def open_document(
+    client: LanguageClient,
+    root: Path,
+    rel: str,
+    text: str | None = None,
+    language_id: str = "python",
+    version: int = 1,
+) -> str:
     """didOpen ``rel`` (with its text on disk unless given); returns its URI."""
     path = root / rel
     uri = path.as_uri()
@@ -154,9 +178,14 @@ def open_document(client: LanguageClient, root: Path, rel: str, text: str | None
     return uri
 
 
-async def inline(client: LanguageClient, uri: str, line: int, character: int,
-                 invoked: bool = False) -> types.InlineCompletionList:
-    kind = types.InlineCompletionTriggerKind.Invoked if invoked else types.InlineCompletionTriggerKind.Automatic
+async def inline(
+    client: LanguageClient, uri: str, line: int, character: int, invoked: bool = False
+) -> types.InlineCompletionList:
+    kind = (
+        types.InlineCompletionTriggerKind.Invoked
+        if invoked
+        else types.InlineCompletionTriggerKind.Automatic
+    )
     result = await client.text_document_inline_completion_async(
         types.InlineCompletionParams(
             context=types.InlineCompletionContext(trigger_kind=kind),

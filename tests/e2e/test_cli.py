@@ -16,10 +16,16 @@ from tests.loopback import LoopbackServer
 from tests.wire import closed_url, serve_ollama
 
 
-def weft(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def weft(
+    *args: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "weft", *args], capture_output=True, text=True, cwd=cwd,
-        timeout=timeout, env=dict(os.environ),
+        [sys.executable, "-m", "weft", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=dict(os.environ),
     )
 
 
@@ -40,7 +46,9 @@ def ollama():
 
 
 def settings_for(srv: LoopbackServer) -> str:
-    return json.dumps({"backend": {"kind": "ollama", "url": srv.url, "model": "m", "timeoutMs": 3000}})
+    return json.dumps(
+        {"backend": {"kind": "ollama", "url": srv.url, "model": "m", "timeoutMs": 3000}}
+    )
 
 
 def test_complete_prints_the_suggestion(project, ollama):
@@ -52,15 +60,22 @@ def test_complete_prints_the_suggestion(project, ollama):
 
 
 def test_complete_json_gives_items_with_ranges(project, ollama):
-    run = weft("complete", f"{project / 'main.py'}:2:5", "--settings", settings_for(ollama), "--json")
+    run = weft(
+        "complete", f"{project / 'main.py'}:2:5", "--settings", settings_for(ollama), "--json"
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["items"][0]["insertText"] == "return a + b"
-    assert data["items"][0]["range"] == {"start": {"line": 2, "column": 5}, "end": {"line": 2, "column": 5}}
+    assert data["items"][0]["range"] == {
+        "start": {"line": 2, "column": 5},
+        "end": {"line": 2, "column": 5},
+    }
 
 
 def test_complete_reads_weft_toml_from_the_root(project, ollama):
-    (project / "weft.toml").write_text(f'[backend]\nkind = "ollama"\nurl = "{ollama.url}"\nmodel = "toml-model"\n')
+    (project / "weft.toml").write_text(
+        f'[backend]\nkind = "ollama"\nurl = "{ollama.url}"\nmodel = "toml-model"\n'
+    )
     run = weft("complete", f"{project / 'main.py'}:2:5")
     assert run.returncode == 0, run.stderr
     assert ollama.requests_to("/api/generate")[-1].body["model"] == "toml-model"
@@ -86,7 +101,12 @@ def test_no_suggestion_prints_nothing_and_exits_0(project):
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(project, location, settings, message):
-    args = ["complete", str(project / location) if not location.startswith("main.py:x") else str(project / location)]
+    args = [
+        "complete",
+        str(project / location)
+        if not location.startswith("main.py:x")
+        else str(project / location),
+    ]
     if settings:
         args += ["--settings", settings]
     run = weft(*args)
@@ -109,12 +129,12 @@ def test_unreachable_backend_is_bad_input(project):
 
 
 def test_doctor_shows_settings_origins_backend_and_grammars(project, ollama):
-    (project / "weft.toml").write_text('[completion]\nmaxTokens = 99\n')
+    (project / "weft.toml").write_text("[completion]\nmaxTokens = 99\n")
     run = weft("doctor", "--root", str(project), "--settings", settings_for(ollama))
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "completion.maxTokens = 99    (weft.toml)" in out
-    assert "backend.model = \"m\"    (--settings)" in out
+    assert 'backend.model = "m"    (--settings)' in out
     assert "ollama at " + ollama.url + ": reachable" in out
     assert "models: test-model" in out
     assert "python: ok" in out and "rust: ok" in out
@@ -131,8 +151,12 @@ def test_serve_over_tcp_answers_initialize(project):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "weft", "serve", "--tcp", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "weft", "serve", "--tcp", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -143,8 +167,14 @@ def test_serve_over_tcp_answers_initialize(project):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                           "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}}})
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
+            }
+        )
         conn.sendall(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
         data = b""
         while b'"result"' not in data:
@@ -152,7 +182,9 @@ def test_serve_over_tcp_answers_initialize(project):
             assert chunk, "server closed the connection"
             data += chunk
         conn.close()
-        assert b'"completionProvider"' in data  # a client without inline completion gets the fallback
+        assert (
+            b'"completionProvider"' in data
+        )  # a client without inline completion gets the fallback
         assert b'"inlineCompletionProvider"' not in data
     finally:
         proc.kill()
@@ -161,12 +193,23 @@ def test_serve_over_tcp_answers_initialize(project):
 
 
 def test_serve_stdio_writes_nothing_but_json_rpc(project):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                       "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}}})
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
+        }
+    )
     exit_msg = json.dumps({"jsonrpc": "2.0", "method": "exit"})
     payload = f"Content-Length: {len(body)}\r\n\r\n{body}Content-Length: {len(exit_msg)}\r\n\r\n{exit_msg}"
-    run = subprocess.run([sys.executable, "-m", "weft", "serve"], input=payload.encode(),
-                         capture_output=True, timeout=30, env=dict(os.environ))
+    run = subprocess.run(
+        [sys.executable, "-m", "weft", "serve"],
+        input=payload.encode(),
+        capture_output=True,
+        timeout=30,
+        env=dict(os.environ),
+    )
     out = run.stdout
     assert out.startswith(b"Content-Length: ")
     header, _, rest = out.partition(b"\r\n\r\n")

@@ -22,8 +22,11 @@ def workspace_files():
 
 @pytest.fixture
 def weft_settings(loopback):
-    return {"backend": {"kind": "ollama", "url": loopback.url, "model": "m", "timeoutMs": 4000},
-            "completion": {"debounceMs": 30}, "index": {"enabled": False}}
+    return {
+        "backend": {"kind": "ollama", "url": loopback.url, "model": "m", "timeoutMs": 4000},
+        "completion": {"debounceMs": 30},
+        "index": {"enabled": False},
+    }
 
 
 async def warm(client, uri: str, ollama) -> None:
@@ -39,7 +42,9 @@ def type_text(client, uri: str, version: int, line: int, character: int, text: s
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text=text)],
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text=text)
+            ],
         )
     )
 
@@ -85,7 +90,9 @@ async def test_burst_without_cancellation_keeps_one_live_call(client, loopback, 
         await asyncio.sleep(0.05)
     results = await asyncio.gather(*pending)
     assert [r.items for r in results[:-1]] == [[], [], []], results  # superseded: answered empty
-    assert [i.insert_text for i in results[-1].items] == ["urn a + b"], [(r.body["prompt"], r.body.get("suffix")) for r in ollama.requests()]
+    assert [i.insert_text for i in results[-1].items] == ["urn a + b"], [
+        (r.body["prompt"], r.body.get("suffix")) for r in ollama.requests()
+    ]
     assert loopback.max_concurrent(GENERATE) == 1
     assert len(ollama.requests()) == 1  # the later requests joined the stream in flight
 
@@ -139,16 +146,22 @@ async def test_cancel_request_aborts_the_model_call(client, loopback, workspace_
     ollama = serve_ollama(loopback, text="return a + b\n", first_delay_s=3)
     uri = open_document(client, workspace_root, "main.py")
     params = types.InlineCompletionParams(
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+        ),
         text_document=types.TextDocumentIdentifier(uri),
         position=types.Position(1, 4),
     )
     task = asyncio.ensure_future(
-        client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="ic-1")
+        client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="ic-1"
+        )
     )
     await asyncio.sleep(0.3)
     client.cancel_request(types.CancelParams(id="ic-1"))
-    with pytest.raises(Exception):
+    from pygls.exceptions import JsonRpcRequestCancelled
+
+    with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wait_for(task, 3)
     await asyncio.sleep(0.8)  # past the short grace in which a following request could adopt it
     (call,) = ollama.requests()

@@ -33,8 +33,12 @@ def workspace_files():
 @pytest.fixture
 def weft_settings(loopback):
     return {
-        "backend": {"kind": "ollama", "url": loopback.url, "model": "qwen2.5-coder:1.5b",
-                    "timeoutMs": TIMEOUT_MS},
+        "backend": {
+            "kind": "ollama",
+            "url": loopback.url,
+            "model": "qwen2.5-coder:1.5b",
+            "timeoutMs": TIMEOUT_MS,
+        },
         "completion": {"debounceMs": 0},
         "index": {"enabled": False},
     }
@@ -115,7 +119,9 @@ class TestFallbackClient:
         assert caps.inline_completion_provider is None
         assert caps.completion_provider is not None
 
-    async def test_completion_items_insert_the_whole_suggestion(self, client, loopback, workspace_root):
+    async def test_completion_items_insert_the_whole_suggestion(
+        self, client, loopback, workspace_root
+    ):
         serve_ollama(loopback, text="ult = a + b\n")
         uri = open_document(client, workspace_root, "main.py", text="def add(a, b):\n    res\n")
         result = await client.text_document_completion_async(
@@ -140,7 +146,9 @@ FAULT_LOG = {
 
 
 @pytest.mark.parametrize("fault", sorted(FAULT_LOG))
-async def test_backend_fault_gives_empty_answer_log_and_recovery(client, loopback, workspace_root, fault):
+async def test_backend_fault_gives_empty_answer_log_and_recovery(
+    client, loopback, workspace_root, fault
+):
     ollama = serve_ollama(loopback, text="return a + b\n", fault=fault, retry_after="0")
     uri = open_document(client, workspace_root, "main.py")
     started = time.monotonic()
@@ -166,8 +174,16 @@ async def test_backend_fault_gives_empty_answer_log_and_recovery(client, loopbac
 class TestRefusedConnection:
     @pytest.fixture
     def weft_settings(self):
-        return {"backend": {"kind": "ollama", "url": closed_url(), "model": "m", "timeoutMs": TIMEOUT_MS},
-                "completion": {"debounceMs": 0}, "index": {"enabled": False}}
+        return {
+            "backend": {
+                "kind": "ollama",
+                "url": closed_url(),
+                "model": "m",
+                "timeoutMs": TIMEOUT_MS,
+            },
+            "completion": {"debounceMs": 0},
+            "index": {"enabled": False},
+        }
 
     async def test_refused_connection_is_logged_and_shown_once(self, client, workspace_root):
         uri = open_document(client, workspace_root, "main.py")
@@ -235,9 +251,14 @@ async def test_request_with_undecodable_params_gets_an_error_reply(client):
 
     with pytest.raises(JsonRpcException) as info:
         await send_raw_request(
-            client, "bad-1", "textDocument/inlineCompletion",
-            {"textDocument": {"uri": "file:///x.py"}, "position": {"line": -1, "character": "7"},
-             "context": {"triggerKind": 1}},
+            client,
+            "bad-1",
+            "textDocument/inlineCompletion",
+            {
+                "textDocument": {"uri": "file:///x.py"},
+                "position": {"line": -1, "character": "7"},
+                "context": {"triggerKind": 1},
+            },
         )
     assert info.value.code == -32602
     with pytest.raises(JsonRpcException) as info:
@@ -248,11 +269,16 @@ async def test_request_with_undecodable_params_gets_an_error_reply(client):
 class TestPrivacy:
     @pytest.fixture
     def weft_settings(self, loopback, tmp_path):
-        return {"backend": {"kind": "ollama", "url": loopback.url, "model": "m", "timeoutMs": 2000},
-                "completion": {"debounceMs": 0}, "index": {"enabled": False},
-                "privacy": {"auditLog": str(tmp_path / "audit.jsonl")}}
+        return {
+            "backend": {"kind": "ollama", "url": loopback.url, "model": "m", "timeoutMs": 2000},
+            "completion": {"debounceMs": 0},
+            "index": {"enabled": False},
+            "privacy": {"auditLog": str(tmp_path / "audit.jsonl")},
+        }
 
-    async def test_secrets_are_masked_and_every_prompt_is_audited(self, client, loopback, workspace_root, tmp_path):
+    async def test_secrets_are_masked_and_every_prompt_is_audited(
+        self, client, loopback, workspace_root, tmp_path
+    ):
         serve_ollama(loopback, text="return key\n")
         secret = "sk-ant-api03-" + "a1B2c3D4e5" * 8
         text = f'API_KEY = "{secret}"\ndef f():\n    \n'

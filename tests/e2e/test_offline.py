@@ -12,7 +12,9 @@ from lsprotocol import types
 from tests.e2e.conftest import inline, log_text, open_document
 from tests.wire import closed_url
 
-LIB = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef run():\n    logger.info('x')\n"
+LIB = (
+    "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef run():\n    logger.info('x')\n"
+)
 
 
 @pytest.fixture
@@ -38,7 +40,11 @@ async def wait_trained(client, timeout: float = 20) -> dict:
 class TestExplicitOffline:
     @pytest.fixture
     def weft_settings(self):
-        return {"backend": {"kind": "offline"}, "completion": {"debounceMs": 0}, "index": {"enabled": False}}
+        return {
+            "backend": {"kind": "offline"},
+            "completion": {"debounceMs": 0},
+            "index": {"enabled": False},
+        }
 
     async def test_completion_learned_from_the_workspace(self, client, workspace_root):
         uri = open_document(client, workspace_root, "main.py")
@@ -52,7 +58,9 @@ class TestExplicitOffline:
         assert "offline engine" in log_text(client)
 
     async def test_nothing_to_say_is_an_empty_answer(self, client, workspace_root):
-        uri = open_document(client, workspace_root, "other.py", text="zzqx_unseen_token_\n", version=1)
+        uri = open_document(
+            client, workspace_root, "other.py", text="zzqx_unseen_token_\n", version=1
+        )
         await inline(client, uri, 0, 18)
         await wait_trained(client)
         assert (await inline(client, uri, 0, 18)).items == []
@@ -61,10 +69,15 @@ class TestExplicitOffline:
 class TestAutoFallsBackToOffline:
     @pytest.fixture
     def weft_settings(self):
-        return {"backend": {"kind": "auto", "url": closed_url()}, "completion": {"debounceMs": 0},
-                "index": {"enabled": False}}
+        return {
+            "backend": {"kind": "auto", "url": closed_url()},
+            "completion": {"debounceMs": 0},
+            "index": {"enabled": False},
+        }
 
-    async def test_auto_without_a_model_server_uses_the_offline_engine(self, client, workspace_root):
+    async def test_auto_without_a_model_server_uses_the_offline_engine(
+        self, client, workspace_root
+    ):
         uri = open_document(client, workspace_root, "main.py")
         for _ in range(50):
             if "offline engine is serving" in log_text(client):
@@ -84,7 +97,11 @@ class TestEmptyWorkspace:
 
     @pytest.fixture
     def weft_settings(self):
-        return {"backend": {"kind": "offline"}, "completion": {"debounceMs": 0}, "index": {"enabled": False}}
+        return {
+            "backend": {"kind": "offline"},
+            "completion": {"debounceMs": 0},
+            "index": {"enabled": False},
+        }
 
     async def test_empty_workspace_answers_empty_without_error(self, client, workspace_root):
         uri = open_document(client, workspace_root, "new.py", text="x = \n")

@@ -23,8 +23,12 @@ def workspace_files():
 @pytest.fixture
 def weft_settings(loopback):
     # initializationOptions and workspace/configuration both get this (the fixture sets both).
-    return {"backend": {"url": loopback.url, "timeoutMs": 2000}, "completion": {"debounceMs": 0},
-            "index": {"enabled": False}, "notASetting": True}
+    return {
+        "backend": {"url": loopback.url, "timeoutMs": 2000},
+        "completion": {"debounceMs": 0},
+        "index": {"enabled": False},
+        "notASetting": True,
+    }
 
 
 async def test_sources_merge_toml_under_client_settings(client, loopback, workspace_root):
@@ -37,7 +41,9 @@ async def test_sources_merge_toml_under_client_settings(client, loopback, worksp
     assert "unknown setting ignored" in log_text(client) and "notASetting" in log_text(client)
 
 
-async def test_did_change_configuration_repulls_and_applies_to_next_request(client, loopback, workspace_root):
+async def test_did_change_configuration_repulls_and_applies_to_next_request(
+    client, loopback, workspace_root
+):
     serve_ollama(loopback, text="return a + b\n")
     uri = open_document(client, workspace_root, "main.py")
     client.set_configuration(
@@ -50,7 +56,9 @@ async def test_did_change_configuration_repulls_and_applies_to_next_request(clie
     assert loopback.requests_to("/api/generate")[-1].body["model"] == "changed"
 
 
-async def test_invalid_value_keeps_previous_settings_with_one_message(client, loopback, workspace_root):
+async def test_invalid_value_keeps_previous_settings_with_one_message(
+    client, loopback, workspace_root
+):
     serve_ollama(loopback, text="return a + b\n")
     uri = open_document(client, workspace_root, "main.py")
     client.set_configuration(
@@ -63,7 +71,9 @@ async def test_invalid_value_keeps_previous_settings_with_one_message(client, lo
     assert loopback.requests_to("/api/generate")[-1].body["model"] == "from-toml"
     assert "backend.timeoutMs" in log_text(client)
     await asyncio.sleep(0.2)
-    assert sum("backend.timeoutMs" in m.message for m in client.messages) == 1, [m.message[:60] for m in client.messages]
+    assert sum("backend.timeoutMs" in m.message for m in client.messages) == 1, [
+        m.message[:60] for m in client.messages
+    ]
 
 
 async def test_registers_for_configuration_changes(client):
@@ -75,8 +85,9 @@ async def test_registers_for_configuration_changes(client):
 async def test_completion_disabled_by_setting(client, loopback, workspace_root):
     serve_ollama(loopback, text="return a + b\n")
     uri = open_document(client, workspace_root, "main.py")
-    client.set_configuration({"backend": {"url": loopback.url}, "completion": {"enabled": False}},
-                             section="weft")
+    client.set_configuration(
+        {"backend": {"url": loopback.url}, "completion": {"enabled": False}}, section="weft"
+    )
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     await asyncio.sleep(0.3)
     assert (await inline(client, uri, 1, 4)).items == []

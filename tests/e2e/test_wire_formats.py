@@ -25,11 +25,18 @@ def wire(request, loopback):
 @pytest.fixture
 def weft_settings(wire, loopback):
     name, responder = wire
-    return {"backend": backend_json(name, loopback, responder, timeoutMs=3000, apiKeyEnv="WEFT_E2E_KEY"),
-            "completion": {"debounceMs": 0}, "index": {"enabled": False}}
+    return {
+        "backend": backend_json(
+            name, loopback, responder, timeoutMs=3000, apiKeyEnv="WEFT_E2E_KEY"
+        ),
+        "completion": {"debounceMs": 0},
+        "index": {"enabled": False},
+    }
 
 
-async def test_every_wire_format_gives_the_suggestion(client, loopback, workspace_root, wire, monkeypatch):
+async def test_every_wire_format_gives_the_suggestion(
+    client, loopback, workspace_root, wire, monkeypatch
+):
     name, responder = wire
     uri = open_document(client, workspace_root, "main.py")
     result = await inline(client, uri, 1, 4)

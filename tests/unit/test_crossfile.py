@@ -29,27 +29,46 @@ class FakeIndex:
 
 
 def test_names_nearest_first_without_keywords_or_repeats():
-    prefix = "import os\nresult = compute_total(items, tax_rate)\nif result:\n    send_invoice(result"
+    prefix = (
+        "import os\nresult = compute_total(items, tax_rate)\nif result:\n    send_invoice(result"
+    )
     assert names_near_cursor(prefix)[:4] == ["result", "send_invoice", "tax_rate", "items"]
     assert "import" not in names_near_cursor(prefix)
 
 
 def test_signatures_from_other_files_nearest_name_last():
-    index = FakeIndex({
-        "send_invoice": [Hit("billing/mail.py", Sym("def send_invoice(total: float, to: str) -> None:", "Email the invoice."))],
-        "compute_total": [Hit("billing/calc.py", Sym("def compute_total(items, tax_rate=0.2):", ""))],
-        "helper": [Hit("main.py", Sym("def helper():", ""))],
-    })
+    index = FakeIndex(
+        {
+            "send_invoice": [
+                Hit(
+                    "billing/mail.py",
+                    Sym("def send_invoice(total: float, to: str) -> None:", "Email the invoice."),
+                )
+            ],
+            "compute_total": [
+                Hit("billing/calc.py", Sym("def compute_total(items, tax_rate=0.2):", ""))
+            ],
+            "helper": [Hit("main.py", Sym("def helper():", ""))],
+        }
+    )
     prefix = "def main():\n    total = compute_total(items)\n    helper()\n    send_invoice("
     snippets = cross_file_snippets(prefix, "main.py", index, budget_tokens=500)
     assert snippets == (
         ("billing/calc.py", "def compute_total(items, tax_rate=0.2):"),
-        ("billing/mail.py", "def send_invoice(total: float, to: str) -> None:\n    Email the invoice."),
+        (
+            "billing/mail.py",
+            "def send_invoice(total: float, to: str) -> None:\n    Email the invoice.",
+        ),
     )
 
 
 def test_budget_is_respected():
-    index = FakeIndex({f"name{i}x": [Hit(f"f{i}.py", Sym(f"def name{i}x(" + "a, " * 40 + "):", ""))] for i in range(10)})
+    index = FakeIndex(
+        {
+            f"name{i}x": [Hit(f"f{i}.py", Sym(f"def name{i}x(" + "a, " * 40 + "):", ""))]
+            for i in range(10)
+        }
+    )
     prefix = " ".join(f"name{i}x()" for i in range(10))
     snippets = cross_file_snippets(prefix, "main.py", index, budget_tokens=80)
     assert 1 <= len(snippets) <= 2

@@ -37,7 +37,7 @@ def test_form_feed_keeps_later_positions_right():
 )
 def test_position_encodings_count_code_units(encoding, character):
     # "é" is 1 UTF-16 unit / 2 UTF-8 bytes; "𝄞" is 2 UTF-16 units / 4 UTF-8 bytes.
-    text = 'é𝄞ab = 1\n'
+    text = "é𝄞ab = 1\n"
     doc = Document("file:///x.py", text, encoding=encoding)
     offset = text.index(" ")  # after é, 𝄞, a, b: 4 code points
     assert doc.position_at(offset) == pos(0, character)
@@ -70,7 +70,8 @@ def test_out_of_range_positions_raise_position_error():
 def test_incremental_changes_in_utf16_with_astral_characters():
     doc = Document("file:///x.py", "s = '𝄞'\nprint(s)\n", version=1)
     change = types.TextDocumentContentChangePartial(
-        range=types.Range(pos(0, 8), pos(0, 8)), text="x"  # after the 2-unit 𝄞 and its quote
+        range=types.Range(pos(0, 8), pos(0, 8)),
+        text="x",  # after the 2-unit 𝄞 and its quote
     )
     new = doc.with_changes([change], 2)
     assert new.text == "s = '𝄞'x\nprint(s)\n"
@@ -80,7 +81,9 @@ def test_incremental_changes_in_utf16_with_astral_characters():
 def test_several_changes_apply_in_order_and_whole_replacement():
     doc = Document("file:///x.py", "hello\nworld\n", version=1)
     changes = [
-        types.TextDocumentContentChangePartial(range=types.Range(pos(1, 0), pos(1, 5)), text="there"),
+        types.TextDocumentContentChangePartial(
+            range=types.Range(pos(1, 0), pos(1, 5)), text="there"
+        ),
         types.TextDocumentContentChangePartial(range=types.Range(pos(0, 5), pos(0, 5)), text=","),
         types.TextDocumentContentChangeWholeDocument(text="new\n"),
         types.TextDocumentContentChangePartial(range=types.Range(pos(1, 0), pos(1, 0)), text="end"),
@@ -92,7 +95,12 @@ def test_several_changes_apply_in_order_and_whole_replacement():
 def test_change_inserting_into_crlf_pair_boundaries():
     doc = Document("file:///x.py", "a\r\nb", version=1)
     new = doc.with_changes(
-        [types.TextDocumentContentChangePartial(range=types.Range(pos(0, 1), pos(1, 0)), text="\n")], 2
+        [
+            types.TextDocumentContentChangePartial(
+                range=types.Range(pos(0, 1), pos(1, 0)), text="\n"
+            )
+        ],
+        2,
     )
     assert new.text == "a\nb"
     assert new.line_count == 2

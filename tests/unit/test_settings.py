@@ -30,7 +30,10 @@ def test_defaults_when_no_source():
 def test_later_sources_win_key_by_key():
     result = merge_settings(
         [
-            ("weft.toml", {"backend": {"kind": "ollama", "model": "a"}, "completion": {"maxTokens": 50}}),
+            (
+                "weft.toml",
+                {"backend": {"kind": "ollama", "model": "a"}, "completion": {"maxTokens": 50}},
+            ),
             ("initializationOptions", {"backend": {"model": "b"}}),
             ("workspace/configuration", {"backend": {"timeoutMs": 900}}),
             ("--settings", {"completion": {"max_tokens": 7}}),
@@ -44,7 +47,9 @@ def test_later_sources_win_key_by_key():
 
 
 def test_camel_and_snake_case_and_dotted_keys_are_accepted():
-    result = merge_settings([("x", {"completion.debounceMs": 10, "context": {"max_prompt_tokens": 100}})])
+    result = merge_settings(
+        [("x", {"completion.debounceMs": 10, "context": {"max_prompt_tokens": 100}})]
+    )
     assert result.settings.completion.debounce_ms == 10
     assert result.settings.context.max_prompt_tokens == 100
 
@@ -67,7 +72,9 @@ def test_invalid_value_names_the_key_and_yields_no_settings():
 
 def test_null_sections_mean_unset():
     # VS Code sends null for settings the user never touched.
-    result = merge_settings([("workspace/configuration", {"agent": {"backend": None}, "backend": None})])
+    result = merge_settings(
+        [("workspace/configuration", {"agent": {"backend": None}, "backend": None})]
+    )
     assert result.settings == Settings()
 
 
@@ -93,7 +100,9 @@ def test_base_url_defaults_per_kind():
 
 
 def test_toml_source(tmp_path):
-    (tmp_path / "weft.toml").write_text('[backend]\nkind = "llamacpp"\n[completion]\nmultiline = "never"\n')
+    (tmp_path / "weft.toml").write_text(
+        '[backend]\nkind = "llamacpp"\n[completion]\nmultiline = "never"\n'
+    )
     data, error = load_toml_source(tmp_path)
     assert error is None
     s = merge_settings([("weft.toml", data)]).settings
@@ -119,7 +128,9 @@ def test_cli_source_inline_json_or_file(tmp_path):
 
 def test_settings_are_immutable():
     s = Settings()
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
         s.backend.kind = "ollama"  # type: ignore[misc]
 
 

@@ -115,7 +115,7 @@ class CompletionBackend(ABC):
         """Model names the server offers (empty when it cannot tell)."""
         return []
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook: not every backend holds a client
         """Close the HTTP client."""
 
 
@@ -129,7 +129,9 @@ async def stream_with_deadline(
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise BackendTimeout(f"{backend.kind}: no complete answer within {timeout_s * 1000:.0f} ms")
+                raise BackendTimeout(
+                    f"{backend.kind}: no complete answer within {timeout_s * 1000:.0f} ms"
+                )
             try:
                 async with asyncio.timeout(remaining):
                     chunk = await anext(stream)

@@ -22,14 +22,48 @@ LOOKBACK_CHARS = 2000
 MAX_NAMES = 16
 MAX_DEFS_PER_NAME = 2
 COMMON = frozenset(
-    {"self", "this", "cls", "None", "True", "False", "null", "true", "false", "return", "const",
-     "let", "var", "function", "func", "async", "await", "import", "from", "print", "len", "str",
-     "int", "list", "dict", "string", "number", "void", "pub", "impl", "struct", "type", "new"}
+    {
+        "self",
+        "this",
+        "cls",
+        "None",
+        "True",
+        "False",
+        "null",
+        "true",
+        "false",
+        "return",
+        "const",
+        "let",
+        "var",
+        "function",
+        "func",
+        "async",
+        "await",
+        "import",
+        "from",
+        "print",
+        "len",
+        "str",
+        "int",
+        "list",
+        "dict",
+        "string",
+        "number",
+        "void",
+        "pub",
+        "impl",
+        "struct",
+        "type",
+        "new",
+    }
 )
 
 
 class DefinitionIndex(Protocol):
-    def find_definitions(self, name: str, prefix: bool = False, limit: int | None = None) -> list[Any]: ...
+    def find_definitions(
+        self, name: str, prefix: bool = False, limit: int | None = None
+    ) -> list[Any]: ...
 
 
 def names_near_cursor(prefix: str) -> list[str]:

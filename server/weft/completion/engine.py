@@ -22,8 +22,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from weft.backends.base import (
     BackendError,
@@ -212,7 +212,10 @@ class CompletionEngine:
             return []
 
         if request.selected is not None:
-            raws, source = await self._selected_candidates(request, settings, backend, multiline), "model"
+            raws, source = (
+                await self._selected_candidates(request, settings, backend, multiline),
+                "model",
+            )
         else:
             raws, source = await self._candidates(state, request, settings, backend, multiline, gen)
         if not self.is_current(uri, gen):
@@ -223,15 +226,23 @@ class CompletionEngine:
     # -- steps -------------------------------------------------------------------------
 
     async def _selected_candidates(
-        self, request: CompletionRequest, settings: Settings, backend: CompletionBackend, multiline: bool
+        self,
+        request: CompletionRequest,
+        settings: Settings,
+        backend: CompletionBackend,
+        multiline: bool,
     ) -> list[str]:
         """With a popup item selected, the model continues after the item's text (LSP 3.18)."""
         sel = request.selected
         assert sel is not None
         doc = request.doc
         text = doc.text[: sel.start] + sel.text + doc.text[sel.end :]
-        view = replace(request, doc=Document(doc.uri, text, doc.version, doc.language_id, doc.encoding),
-                       offset=sel.start + len(sel.text), selected=None)
+        view = replace(
+            request,
+            doc=Document(doc.uri, text, doc.version, doc.language_id, doc.encoding),
+            offset=sel.start + len(sel.text),
+            selected=None,
+        )
         fim = self._fim_request(view, settings, backend, multiline)
         self.stats.model_calls += 1
         try:
@@ -411,8 +422,10 @@ class CompletionEngine:
         kind = backend.kind
         takes_suffix = kind in ("ollama", "llamacpp", "mistral", "offline")
         template = prompt.resolve_template(
-            settings.completion.template, getattr(backend, "model", None) or settings.backend.model,
-            kind, takes_suffix,
+            settings.completion.template,
+            getattr(backend, "model", None) or settings.backend.model,
+            kind,
+            takes_suffix,
         )
         prefix, suffix = win.prefix, win.suffix
         if settings.privacy.redact_secrets:
@@ -426,16 +439,25 @@ class CompletionEngine:
             suffix=suffix,
             path=request.path or _display_path(doc),
             language=doc.language or doc.language_id,
-            max_tokens=settings.completion.max_tokens if multiline else min(settings.completion.max_tokens, 64),
+            max_tokens=settings.completion.max_tokens
+            if multiline
+            else min(settings.completion.max_tokens, 64),
             temperature=settings.completion.temperature,
             template=template,
             extra=extra,
         )
         if settings.privacy.audit_log:
             self._audit(settings.privacy.audit_log).record(
-                "completion", kind, settings.backend.base_url() if kind != "offline" else "",
-                {"path": fim.path, "prefix": fim.prefix, "suffix": fim.suffix, "template": template,
-                 "extra": [list(snippet) for snippet in extra]},
+                "completion",
+                kind,
+                settings.backend.base_url() if kind != "offline" else "",
+                {
+                    "path": fim.path,
+                    "prefix": fim.prefix,
+                    "suffix": fim.suffix,
+                    "template": template,
+                    "extra": [list(snippet) for snippet in extra],
+                },
             )
         self.stats.prepare_s += time.perf_counter() - started
         return fim

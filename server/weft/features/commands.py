@@ -40,8 +40,10 @@ def status_of(ls: Any) -> dict[str, Any]:
     }
     if backend.kind == "offline" and ls.offline is not None:
         info["offline"] = ls.offline.status()
-        info["hint"] = ("the built-in offline engine is serving; set backend.kind, backend.url and "
-                        "backend.model to use a model server")
+        info["hint"] = (
+            "the built-in offline engine is serving; set backend.kind, backend.url and "
+            "backend.model to use a model server"
+        )
     return info
 
 

@@ -40,11 +40,15 @@ def to_completion_items(answer: Answer) -> list[types.CompletionItem]:
                 label=first[:80] or s.text[:80],
                 kind=types.CompletionItemKind.Text,
                 detail="weft",
-                documentation=types.MarkupContent(types.MarkupKind.Markdown, f"```\n{new_text}\n```"),
+                documentation=types.MarkupContent(
+                    types.MarkupKind.Markdown, f"```\n{new_text}\n```"
+                ),
                 filter_text=new_text,
                 sort_text=f"0{rank}",
                 preselect=rank == 0,
-                text_edit=types.TextEdit(types.Range(doc.position_at(start), doc.position_at(s.end)), new_text),
+                text_edit=types.TextEdit(
+                    types.Range(doc.position_at(start), doc.position_at(s.end)), new_text
+                ),
                 insert_text_format=types.InsertTextFormat.PlainText,
                 command=types.Command(
                     title="weft: accepted",
@@ -64,8 +68,12 @@ def enable(server: Any) -> None:
         types.CompletionOptions(trigger_characters=[".", "(", " ", "\n"], resolve_provider=False),
     )
     async def completion(ls: Any, params: types.CompletionParams) -> types.CompletionList:
-        invoked = bool(params.context and params.context.trigger_kind == types.CompletionTriggerKind.Invoked)
-        task = asyncio.ensure_future(suggest(ls, params.text_document.uri, params.position, invoked))
+        invoked = bool(
+            params.context and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+        )
+        task = asyncio.ensure_future(
+            suggest(ls, params.text_document.uri, params.position, invoked)
+        )
         try:
             answer = await asyncio.wait_for(asyncio.shield(task), FALLBACK_WAIT_S)
         except TimeoutError:
@@ -75,7 +83,9 @@ def enable(server: Any) -> None:
         except asyncio.CancelledError:
             task.cancel()
             raise
-        return types.CompletionList(is_incomplete=True, items=to_completion_items(answer) if answer else [])
+        return types.CompletionList(
+            is_incomplete=True, items=to_completion_items(answer) if answer else []
+        )
 
 
 def register(server: Any) -> None:

@@ -41,7 +41,9 @@ def _refusal(ls: Any, doc: Document | None, uri: str) -> str | None:
     if doc is None:
         return f"no completion: {uri} is not open"
     if len(doc.text) > settings.index.max_file_kb * 1024:
-        return f"no completion: {uri} is larger than index.maxFileKb ({settings.index.max_file_kb} KB)"
+        return (
+            f"no completion: {uri} is larger than index.maxFileKb ({settings.index.max_file_kb} KB)"
+        )
     if ls.is_private(doc):
         return f"no completion: {uri} matches privacy.exclude"
     return None
@@ -83,16 +85,24 @@ async def _suggest(
         offset = doc.offset_at(position)
         sel = None
         if selected is not None:
-            sel = Selected(doc.offset_at(selected.range.start), doc.offset_at(selected.range.end), selected.text)
+            sel = Selected(
+                doc.offset_at(selected.range.start),
+                doc.offset_at(selected.range.end),
+                selected.text,
+            )
     except PositionError as exc:
         ls.log(f"no completion for {uri}: {exc}", "warning")
         return None
     generation = ls.engine.begin(uri)
     request = CompletionRequest(doc, offset, invoked, sel, ls.relative_path(doc), ls.index)
     try:
-        suggestions = await ls.engine.complete(request, ls.settings, ls.completion_backend(), generation)
+        suggestions = await ls.engine.complete(
+            request, ls.settings, ls.completion_backend(), generation
+        )
     except UnicodeEncodeError:
-        ls.log(f"no completion for {uri}: the text around the cursor is not valid Unicode", "warning")
+        ls.log(
+            f"no completion for {uri}: the text around the cursor is not valid Unicode", "warning"
+        )
         return None
     except Exception as exc:  # noqa: BLE001 - passive feature: log and answer empty
         if type(exc).__name__ == "CancelledError":
@@ -142,7 +152,10 @@ def enable(server: Any) -> None:
     ) -> types.InlineCompletionList:
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         answer = await suggest(
-            ls, params.text_document.uri, params.position, invoked,
+            ls,
+            params.text_document.uri,
+            params.position,
+            invoked,
             params.context.selected_completion_info,
         )
         return types.InlineCompletionList(items=to_inline_items(answer) if answer else [])

@@ -131,7 +131,9 @@ def register(server: Any) -> None:
                             types.Registration(
                                 id=str(uuid.uuid4()),
                                 method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                                register_options=types.DidChangeConfigurationRegistrationOptions(section="weft"),
+                                register_options=types.DidChangeConfigurationRegistrationOptions(
+                                    section="weft"
+                                ),
                             )
                         ]
                     )

@@ -98,8 +98,14 @@ def _translate(glob: str) -> str:
     return "".join(out)
 
 
-def compile_rule(line: str, base: str = "", source: str = "") -> Rule | None:
-    """A :class:`Rule` from one gitignore line; None for blanks and comments."""
+def compile_rule(
+    line: str, base: str = "", source: str = "", ignore_case: bool = False
+) -> Rule | None:
+    """A :class:`Rule` from one gitignore line; None for blanks and comments.
+
+    ``ignore_case`` is for privacy globs: on a case-insensitive file system ``.ENV`` is the
+    same file as ``.env``, and a miss would leak it.
+    """
     line = line.rstrip("\n").rstrip("\r")
     if not line.endswith("\\ "):
         line = line.rstrip(" ")
@@ -119,16 +125,33 @@ def compile_rule(line: str, base: str = "", source: str = "") -> Rule | None:
     if not anchored and not line.startswith("**/"):
         line = "**/" + line
     try:
-        regex = re.compile(_translate(line), re.DOTALL)
+        regex = re.compile(_translate(line), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
     except re.error:
         logger.warning("ignoring unusable pattern %r in %s", line, source or "settings")
         return None
     return Rule(regex, negate, dir_only, base, source)
 
 
-def compile_rules(lines: Iterable[str], base: str = "", source: str = "") -> list[Rule]:
-    rules = (compile_rule(line, base, source) for line in lines)
+def compile_rules(
+    lines: Iterable[str], base: str = "", source: str = "", ignore_case: bool = False
+) -> list[Rule]:
+    rules = (compile_rule(line, base, source, ignore_case) for line in lines)
     return [rule for rule in rules if rule is not None]
+
+
+def matches_rules(rules: list[Rule], rel_path: str) -> bool:
+    """Whether a relative file path is excluded by ``rules`` alone, gitignore-style: a
+    matched folder excludes everything under it; otherwise the file's last match decides."""
+    rel = normalize_rel(rel_path)
+    if not rel:
+        return False
+    parts = rel.split("/")
+    for depth in range(1, len(parts)):
+        rule = last_match(rules, "/".join(parts[:depth]), True)
+        if rule is not None and not rule.negate:
+            return True
+    rule = last_match(rules, rel, False)
+    return rule is not None and not rule.negate
 
 
 def last_match(rules: Iterable[Rule], rel_path: str, is_dir: bool) -> Rule | None:
@@ -176,7 +199,7 @@ class WorkspaceFilter:
     def __init__(self, root: str | os.PathLike[str], settings: Settings | None = None) -> None:
         self.root = Path(root)
         settings = settings or Settings()
-        self._privacy = compile_rules(settings.privacy.exclude, source=PRIVACY)
+        self._privacy = compile_rules(settings.privacy.exclude, source=PRIVACY, ignore_case=True)
         self._index = compile_rules(settings.index.exclude, source=INDEX)
         self._ignore_files: dict[tuple[str, str], list[Rule]] = {}
         self._dir_reasons: dict[str, str | None] = {}

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from weft.ignore import Rule, compile_rules, matches_rules
+
 logger = logging.getLogger(__name__)
 
 MASK = "[REDACTED]"
@@ -277,79 +279,14 @@ def _entropy(value: str) -> float:
 
 def is_excluded_by_privacy(rel_path: str, globs: list[str] | tuple[str, ...]) -> bool:
     """Whether a workspace-relative path matches the gitignore-style ``globs`` (last matching
-    pattern wins, ``!`` negates, ``#`` comments)."""
-    path = rel_path.replace("\\", "/").lstrip("/")
-    while path.startswith("./"):
-        path = path[2:]
-    excluded = False
-    for negated, regex in _compile_globs(tuple(globs)):
-        if excluded == negated and regex.match(path):
-            excluded = not negated
-    return excluded
+    pattern wins, ``!`` negates, ``#`` comments, a matched folder covers its contents), ignoring
+    case. The same rules as :class:`weft.ignore.WorkspaceFilter` applies to privacy.exclude."""
+    return matches_rules(_privacy_rules(tuple(globs)), rel_path.replace("\\", "/"))
 
 
 @functools.lru_cache(maxsize=64)
-def _compile_globs(globs: tuple[str, ...]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
-    compiled = []
-    for raw in globs:
-        pattern = raw.strip()
-        if not pattern or pattern.startswith("#"):
-            continue
-        negated = pattern.startswith("!")
-        compiled.append((negated, re.compile(glob_to_regex(pattern.removeprefix("!")), re.I)))
-    return tuple(compiled)
-
-
-def glob_to_regex(pattern: str) -> str:
-    """A regex for one gitignore-style pattern, matched against a whole relative path.
-
-    A pattern without an inner ``/`` matches a file or directory name at any depth; one with a
-    ``/`` (or a leading one) is anchored at the root. A trailing ``/`` matches directories
-    only. ``*`` and ``?`` stop at ``/``; ``**`` spans directories. Matching a directory
-    matches everything under it.
-    """
-    dir_only = pattern.endswith("/")
-    pattern = pattern.rstrip("/")
-    anchored = "/" in pattern
-    body = _translate(pattern.lstrip("/"))
-    head = "" if anchored else "(?:.*/)?"
-    tail = "/.*" if dir_only else "(?:/.*)?"
-    return f"^{head}{body}{tail}$"
-
-
-def _translate(pattern: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if pattern.startswith("**", i) and (i == 0 or pattern[i - 1] == "/"):
-            j = i + 2
-            if j == n:
-                out.append(".*")
-                i = j
-                continue
-            if pattern[j] == "/":
-                out.append("(?:.*/)?")
-                i = j + 1
-                continue
-        if c == "*":
-            while i + 1 < n and pattern[i + 1] == "*":
-                i += 1
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[" and (close := pattern.find("]", i + 2)) > 0:
-            inner = pattern[i + 1 : close]
-            inner = "^" + inner[1:] if inner[0] in "!^" else inner
-            out.append("[" + inner.replace("\\", "\\\\") + "]")
-            i = close
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
+def _privacy_rules(globs: tuple[str, ...]) -> list[Rule]:
+    return compile_rules(globs, source="privacy.exclude", ignore_case=True)
 
 
 _URL_SECRET_PARAM = re.compile(r"(?i)([?&](?:key|api_?key|token|access_token|sig)=)[^&#]+")

@@ -31,6 +31,14 @@ logger = logging.getLogger(__name__)
 
 OFFLINE = BackendSettings.model_validate({"kind": "offline"})
 
+MESSAGE_TYPES = {
+    "error": types.MessageType.Error,
+    "warning": types.MessageType.Warning,
+    "info": types.MessageType.Info,
+    "debug": types.MessageType.Log,
+}
+"""weft's log levels → LSP message types."""
+
 
 class _Answered:
     """Placeholder for a request that was already answered with an error while decoding."""
@@ -173,30 +181,18 @@ class WeftServer(LanguageServer):
 
     def log(self, message: str, level: str = "info") -> None:
         """Log to stderr/--log-file and to the client's log (``window/logMessage``)."""
-        getattr(logger, "warning" if level == "warning" else level, logger.info)(message)
-        kinds = {
-            "error": types.MessageType.Error,
-            "warning": types.MessageType.Warning,
-            "info": types.MessageType.Info,
-            "debug": types.MessageType.Log,
-        }
+        getattr(logger, level if level in MESSAGE_TYPES else "info")(message)
+        kind = MESSAGE_TYPES.get(level, types.MessageType.Info)
         with contextlib.suppress(Exception):
             if self.protocol.writer is not None:
-                self.window_log_message(
-                    types.LogMessageParams(kinds.get(level, types.MessageType.Info), message)
-                )
+                self.window_log_message(types.LogMessageParams(kind, message))
 
     def show(self, message: str, level: str = "warning") -> None:
-        kinds = {
-            "error": types.MessageType.Error,
-            "warning": types.MessageType.Warning,
-            "info": types.MessageType.Info,
-        }
+        """One ``window/showMessage`` (kept for what the user must see: outages, bad settings)."""
+        kind = MESSAGE_TYPES.get(level, types.MessageType.Warning)
         with contextlib.suppress(Exception):
             if self.protocol.writer is not None:
-                self.window_show_message(
-                    types.ShowMessageParams(kinds.get(level, types.MessageType.Warning), message)
-                )
+                self.window_show_message(types.ShowMessageParams(kind, message))
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Our bugs go to the log, never to a dialog, and never stop the server.
@@ -269,6 +265,23 @@ class WeftServer(LanguageServer):
             if token is not None:
                 with contextlib.suppress(Exception):
                     self.work_done_progress.end(token, types.WorkDoneProgressEnd())
+
+    async def register_dynamically(self, capability: str, method: str, options: Any) -> bool:
+        """Register ``method`` with the client when it supports that dynamically
+        (``capability`` is the dotted client-capability path); False otherwise."""
+        if not get_capability(self.client_capabilities, capability, False):
+            return False
+        registration = types.Registration(
+            id=str(uuid.uuid4()), method=method, register_options=options
+        )
+        try:
+            await self.client_register_capability_async(
+                types.RegistrationParams(registrations=[registration])
+            )
+        except Exception as exc:  # noqa: BLE001 - a client refusing is not fatal
+            self.log(f"could not register {method}: {exc}", "warning")
+            return False
+        return True
 
     # -- backends -------------------------------------------------------------------------
 

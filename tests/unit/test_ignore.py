@@ -127,3 +127,12 @@ def test_invalidate_rereads_ignore_files(tmp_path: Path):
     write(tmp_path, {".gitignore": "a.py\n"})
     flt.invalidate()
     assert flt.is_excluded("a.py")
+
+
+def test_privacy_globs_ignore_case_in_the_workspace_filter(tmp_path):
+    from weft.ignore import WorkspaceFilter
+
+    flt = WorkspaceFilter(tmp_path)
+    assert flt.exclusion_reason(".ENV", is_dir=False) == "privacy.exclude"
+    assert flt.exclusion_reason("config/Secrets/db.txt", is_dir=False) == "privacy.exclude"
+    assert not flt.is_excluded("src/envelope.py", is_dir=False)

@@ -237,6 +237,11 @@ def parse_openai(data: Any) -> ChatTurn:
         message = data["choices"][0]["message"]
     except (KeyError, IndexError, TypeError) as exc:
         raise BackendProtocolError("chat answer has no choices[0].message") from exc
+    return _function_call_turn(message)
+
+
+def _function_call_turn(message: dict[str, Any]) -> ChatTurn:
+    """OpenAI and Ollama share the message shape: ``content`` and ``tool_calls[].function``."""
     calls = []
     for raw in message.get("tool_calls") or []:
         fn = raw.get("function") or {}
@@ -249,12 +254,7 @@ def parse_ollama(data: Any) -> ChatTurn:
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, dict):
         raise BackendProtocolError("chat answer has no message")
-    calls = []
-    for raw in message.get("tool_calls") or []:
-        fn = raw.get("function") or {}
-        args, text = _parse_args(fn.get("arguments"))
-        calls.append(ToolCall(raw.get("id") or _new_id(), str(fn.get("name", "")), args, text))
-    return ChatTurn(str(message.get("content") or ""), calls)
+    return _function_call_turn(message)
 
 
 def parse_anthropic(data: Any) -> ChatTurn:

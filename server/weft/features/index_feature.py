@@ -13,12 +13,10 @@ import asyncio
 import contextlib
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.capabilities import get_capability
 from pygls.uris import from_fs_path, to_fs_path
 
 logger = logging.getLogger(__name__)
@@ -257,29 +255,14 @@ class IndexService:
                 self.index.rename(old, new)
 
     async def register_watchers(self) -> None:
-        server = self.server
-        if not get_capability(
-            server.client_capabilities,
+        # Without watchers, saves and open documents still keep the index current.
+        await self.server.register_dynamically(
             "workspace.did_change_watched_files.dynamic_registration",
-            False,
-        ):
-            return
-        try:
-            await server.client_register_capability_async(
-                types.RegistrationParams(
-                    registrations=[
-                        types.Registration(
-                            id=str(uuid.uuid4()),
-                            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                            register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                                watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
-                            ),
-                        )
-                    ]
-                )
-            )
-        except Exception as exc:  # noqa: BLE001 - without watchers, saves still refresh
-            server.log(f"could not register file watchers: {exc}", "warning")
+            types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+            ),
+        )
 
     # -- workspace/symbol ----------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -121,25 +120,11 @@ def register(server: Any) -> None:
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: Any, params: types.InitializedParams) -> None:
-        if get_capability(
-            ls.client_capabilities, "workspace.did_change_configuration.dynamic_registration", False
-        ):
-            try:
-                await ls.client_register_capability_async(
-                    types.RegistrationParams(
-                        registrations=[
-                            types.Registration(
-                                id=str(uuid.uuid4()),
-                                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                                register_options=types.DidChangeConfigurationRegistrationOptions(
-                                    section="weft"
-                                ),
-                            )
-                        ]
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001
-                ls.log(f"could not register for configuration changes: {exc}", "warning")
+        await ls.register_dynamically(
+            "workspace.did_change_configuration.dynamic_registration",
+            types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+            types.DidChangeConfigurationRegistrationOptions(section="weft"),
+        )
         await pull_configuration(ls)
         ls.run_task(asyncio.to_thread(warm_up), "warming up the completion pipeline")
         if ls.settings.backend.kind == "auto":

@@ -153,3 +153,18 @@ def test_apply_refuses_when_the_disk_moved(root: Path) -> None:
     reason = write_atomically(root, result)
     assert reason is not None and "changed on disk" in reason
     assert (root / "shop.py").read_text() == SHOP
+
+
+def test_unreachable_chat_model_is_bad_input_exit_2(root: Path, capsys) -> None:
+    from tests.wire import closed_url
+
+    settings = json.dumps(
+        {
+            "agent": {"backend": {"kind": "openai", "url": closed_url() + "/v1", "model": "m"}},
+            "index": {"enabled": False},
+        }
+    )
+    code = main(["refactor", "rename total", "--root", str(root), "--settings", settings])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "cannot reach" in err

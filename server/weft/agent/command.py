@@ -33,6 +33,9 @@ from weft.agent.tools import PathRefused, Workspace, workspace_for
 logger = logging.getLogger(__name__)
 
 EXIT_NO_EDIT = 1
+"""The agent ran but ended without a verified edit."""
+EXIT_BAD_INPUT = 2
+"""Bad input, a missing backend included (SPEC §1)."""
 
 
 def run_fix(args: Any) -> int:
@@ -105,7 +108,7 @@ def _run(task: AgentTask, settings: Any, workspace: Workspace, apply: bool) -> i
     result = asyncio.run(_agent(task, settings, workspace))
     if result.error is not None or not result.texts:
         sys.stderr.write(f"weft: {result.error or 'the model proposed no change'}\n")
-        return EXIT_NO_EDIT
+        return EXIT_BAD_INPUT if result.no_backend else EXIT_NO_EDIT
     diff = "".join(
         unified_diff(path, result.originals.get(path), result.texts[path])
         for path in sorted(result.texts)

@@ -33,7 +33,7 @@ from weft.agent.edits import (
 from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import TOOLS, PathRefused, ToolBox, Workspace, number_lines
 from weft.agent.verify import describe_syntax_problems, new_syntax_problems, run_verify_command
-from weft.backends.base import BackendError
+from weft.backends.base import BackendError, BackendUnavailable, UnknownModel
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ class AgentResult:
     error: str | None = None
     steps: int = 0
     timings: dict[str, list[float]] = field(default_factory=dict)
+    no_backend: bool = False
+    """The chat model could not be reached or does not exist (the CLI's bad input, exit 2)."""
 
     @property
     def ok(self) -> bool:
@@ -155,6 +157,7 @@ class AgentLoop:
         except BackendError as exc:
             self.result.texts.clear()
             self.result.error = f"model call failed: {exc}"
+            self.result.no_backend = isinstance(exc, (BackendUnavailable, UnknownModel))
         return self.result
 
     async def _run(self, task: AgentTask) -> None:

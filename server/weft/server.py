@@ -155,6 +155,7 @@ class WeftServer(LanguageServer):
         self._auto_backend: BackendSettings | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._filter: tuple[Any, Any] | None = None
+        self._logged: set[Any] = set()
         self._outage: str | None = None
         self.inline_supported = False
         """Whether the client advertised ``textDocument.inlineCompletion``."""
@@ -186,6 +187,15 @@ class WeftServer(LanguageServer):
         with contextlib.suppress(Exception):
             if self.protocol.writer is not None:
                 self.window_log_message(types.LogMessageParams(kind, message))
+
+    def log_once(self, key: Any, message: str, level: str = "info") -> None:
+        """``log`` unless the same ``key`` was logged before (refusals repeat per keystroke)."""
+        if key in self._logged:
+            return
+        if len(self._logged) > 1000:
+            self._logged.clear()
+        self._logged.add(key)
+        self.log(message, level)
 
     def show(self, message: str, level: str = "warning") -> None:
         """One ``window/showMessage`` (kept for what the user must see: outages, bad settings)."""

@@ -203,11 +203,12 @@ async def test_rate_limit_pauses_calls_for_retry_after(client, loopback, workspa
     assert len(ollama.requests()) == 1  # the second request did not reach the server
 
 
-async def test_document_never_opened_is_empty_and_logged(client, workspace_root):
+async def test_document_never_opened_is_empty_and_logged_once(client, workspace_root):
     uri = (workspace_root / "main.py").as_uri()
     assert (await inline(client, uri, 0, 0)).items == []
+    assert (await inline(client, uri, 0, 0)).items == []
     await asyncio.sleep(0.05)
-    assert "not open" in log_text(client)
+    assert log_text(client).count("not open") == 1
 
 
 async def test_position_out_of_range_is_empty_and_logged(client, loopback, workspace_root):

@@ -78,7 +78,7 @@ async def _suggest(
     doc = ls.documents.get(uri)
     reason = _refusal(ls, doc, uri)
     if reason is not None:
-        ls.log(reason, "info" if doc is not None else "warning")
+        ls.log_once((uri, reason), reason, "info" if doc is not None else "warning")
         return None
     assert doc is not None
     try:

@@ -133,6 +133,7 @@ class TestFallbackClient:
         assert item.text_edit.new_text == "result = a + b"
         assert item.text_edit.range == types.Range(types.Position(1, 4), types.Position(1, 7))
         assert item.command.command == "weft.acceptCompletion"
+        assert item.documentation == "result = a + b"  # no Markdown: the client did not declare it
 
 
 FAULT_LOG = {

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 
 from weft.features.inline_completion import ACCEPT_COMMAND, Answer, suggest
 
@@ -25,7 +26,7 @@ FALLBACK_WAIT_S = 0.6
 _WORD_TAIL = re.compile(r"[A-Za-z0-9_$]*\Z")
 
 
-def to_completion_items(answer: Answer) -> list[types.CompletionItem]:
+def to_completion_items(answer: Answer, markdown: bool = False) -> list[types.CompletionItem]:
     doc, offset = answer.doc, answer.offset
     line_start = doc.line_starts[doc.position_at(offset).line]
     word = _WORD_TAIL.search(doc.text[line_start:offset])
@@ -40,8 +41,10 @@ def to_completion_items(answer: Answer) -> list[types.CompletionItem]:
                 label=first[:80] or s.text[:80],
                 kind=types.CompletionItemKind.Text,
                 detail="weft",
-                documentation=types.MarkupContent(
-                    types.MarkupKind.Markdown, f"```\n{new_text}\n```"
+                documentation=(
+                    types.MarkupContent(types.MarkupKind.Markdown, f"```\n{new_text}\n```")
+                    if markdown
+                    else new_text  # a plain string needs no declared format
                 ),
                 filter_text=new_text,
                 sort_text=f"0{rank}",
@@ -83,8 +86,14 @@ def enable(server: Any) -> None:
         except asyncio.CancelledError:
             task.cancel()
             raise
+        formats = get_capability(
+            ls.client_capabilities,
+            "text_document.completion.completion_item.documentation_format",
+            [],
+        )
+        markdown = types.MarkupKind.Markdown in (formats or [])
         return types.CompletionList(
-            is_incomplete=True, items=to_completion_items(answer) if answer else []
+            is_incomplete=True, items=to_completion_items(answer, markdown) if answer else []
         )
 
 

@@ -10,7 +10,6 @@ cleaned of code fences before it is yielded.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -22,8 +21,8 @@ from weft.backends.http import (
     chat_fill_messages,
     chat_stops,
     model_ids,
+    stream_chat_code,
     stream_error,
-    strip_chat_answer,
 )
 
 logger = logging.getLogger(__name__)
@@ -64,7 +63,6 @@ class AnthropicBackend(HttpBackend):
         return payload
 
     async def stream_fim(self, request: FimRequest) -> AsyncIterator[str]:
-        # Fences can only be stripped from the whole answer, so it is collected first.
         stream = self.stream_text(
             "/v1/messages",
             self.build_payload(request),
@@ -72,11 +70,8 @@ class AnthropicBackend(HttpBackend):
             on_frame=self._on_frame,
             on_whole=self._on_whole,
         )
-        async with contextlib.aclosing(stream):
-            parts = [text async for text in stream]
-        answer = strip_chat_answer("".join(parts), request.prefix)
-        if answer:
-            yield answer
+        async for code in stream_chat_code(stream, request.prefix):
+            yield code
 
     def _on_frame(self, frame: Frame) -> tuple[str, bool]:
         data = frame.json(self.kind)

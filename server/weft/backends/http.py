@@ -605,3 +605,31 @@ def chat_stops(request: FimRequest) -> list[str]:
     with a code fence line (a ``"\\n"`` stop would end them before the code) and Anthropic
     rejects whitespace-only stop sequences."""
     return [stop for stop in merge_stops(request.stop) if stop.strip()]
+
+
+async def stream_chat_code(stream: AsyncIterator[str], prefix: str) -> AsyncGenerator[str, None]:
+    """The code of a chat model's streamed answer, yielded as soon as it is certain.
+
+    Lines go out as they complete (see ``chat_code_so_far``), so a caller that has what it
+    needs (one line, one block) can stop the stream early; the whole-answer clean-up
+    (``strip_chat_answer``) has the last word on the rest.
+    """
+    from weft.completion.prompt import chat_code_so_far, strip_chat_answer
+
+    received: list[str] = []
+    emitted = ""
+    async with contextlib.aclosing(stream):  # type: ignore[type-var]
+        async for delta in stream:
+            received.append(delta)
+            if "\n" not in delta:
+                continue  # nothing new is certain until a line completes
+            code = chat_code_so_far("".join(received), prefix)
+            if code is not None and len(code) > len(emitted) and code.startswith(emitted):
+                yield code[len(emitted) :]
+                emitted = code
+    final = strip_chat_answer("".join(received), prefix)
+    if final.startswith(emitted):
+        if len(final) > len(emitted):
+            yield final[len(emitted) :]
+    else:
+        logger.debug("chat answer turned out differently from what was streamed; stopping there")

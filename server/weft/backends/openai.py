@@ -16,7 +16,6 @@ never send ``[DONE]``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -31,8 +30,8 @@ from weft.backends.http import (
     merge_stops,
     model_ids,
     normalize_template,
+    stream_chat_code,
     stream_error,
-    strip_chat_answer,
     templated_prompt,
     untemplated_prompt,
 )
@@ -127,7 +126,6 @@ class OpenAIChatBackend(OpenAIBackend):
         return payload
 
     async def stream_fim(self, request: FimRequest) -> AsyncIterator[str]:
-        # Fences can only be stripped from the whole answer, so it is collected first.
         stream = self.stream_text(
             "/chat/completions",
             self.build_payload(request),
@@ -135,11 +133,8 @@ class OpenAIChatBackend(OpenAIBackend):
             on_frame=lambda frame: self.parse_chunk(frame, "delta.content"),
             on_whole=lambda data: self.parse_whole(data, "message.content"),
         )
-        async with contextlib.aclosing(stream):
-            parts = [text async for text in stream]
-        answer = strip_chat_answer("".join(parts), request.prefix)
-        if answer:
-            yield answer
+        async for code in stream_chat_code(stream, request.prefix):
+            yield code
 
 
 def first_choice(data: Any, kind: str) -> Mapping[str, Any] | None:

@@ -315,6 +315,39 @@ def strip_chat_answer(text: str, prefix: str = "") -> str:
     return _strip_prefix_echo(text, prefix) if prefix else text
 
 
+_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+
+
+def chat_code_so_far(text: str, prefix: str = "") -> str | None:
+    """The code a chat answer certainly starts with, from the part received so far.
+
+    Only complete lines count (the last one may still become a fence). An answer opening with
+    a fence streams its body; an unfenced one streams from its second complete line on, since
+    a first line could be prose introducing a fence. None: nothing is certain yet. Whatever
+    this returns is a prefix of ``strip_chat_answer`` of the whole answer (the caller checks).
+    """
+    lines = text.replace("\r\n", "\n").split("\n")[:-1]
+    if lines and lines[0].strip() == "<file>":
+        lines = lines[1:]
+    if not lines:
+        return None
+    opened = _FENCE_LINE.match(lines[0])
+    if opened is not None:
+        closing = re.compile(r"^[ \t]*" + re.escape(opened.group(1)) + r"[ \t]*$")
+        body: list[str] = []
+        for line in lines[1:]:
+            if closing.match(line):
+                break
+            body.append(line)
+        code = "\n".join(body)
+    elif len(lines) < 2 or any(_FENCE_LINE.match(line) for line in lines):
+        return None
+    else:
+        code = "\n".join(line for line in lines if line.strip() != "</file>")
+    code = code.replace(FILL_MARKER, "")
+    return _strip_prefix_echo(code, prefix) if prefix else code
+
+
 def _strip_wrapper(text: str) -> str:
     stripped = text.strip("\n")
     if stripped.startswith("<file>") and stripped.endswith("</file>"):

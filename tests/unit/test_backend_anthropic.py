@@ -3,8 +3,6 @@ named SSE events, message_stop, error events, fence stripping."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests import wire
@@ -13,19 +11,6 @@ from weft.backends.anthropic import AnthropicBackend
 from weft.backends.base import FimRequest, RateLimited, collect
 from weft.completion import prompt
 from weft.settings import BackendSettings
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def srv(shared_server: LoopbackServer) -> LoopbackServer:
-    shared_server.clear()
-    return shared_server
-
 
 REQUEST = FimRequest(
     prefix="def add(a, b):\n    ",

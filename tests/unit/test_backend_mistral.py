@@ -3,8 +3,6 @@ key, chat-chunk parsing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests import wire
@@ -12,18 +10,6 @@ from tests.loopback import LoopbackServer
 from weft.backends.base import FimRequest, collect
 from weft.backends.mistral import MistralBackend
 from weft.settings import BackendSettings
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def srv(shared_server: LoopbackServer) -> LoopbackServer:
-    shared_server.clear()
-    return shared_server
 
 
 def make(srv: LoopbackServer) -> MistralBackend:

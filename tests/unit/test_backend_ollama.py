@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests import wire
@@ -13,18 +11,6 @@ from weft.backends.base import BackendProtocolError, FimRequest, collect
 from weft.backends.ollama import OllamaBackend
 from weft.completion import prompt
 from weft.settings import BackendSettings
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def srv(shared_server: LoopbackServer) -> LoopbackServer:
-    shared_server.clear()
-    return shared_server
 
 
 def backend(srv: LoopbackServer, model: str | None = "qwen2.5-coder:1.5b") -> OllamaBackend:

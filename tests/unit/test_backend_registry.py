@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests import wire
@@ -15,18 +13,6 @@ from weft.backends.ollama import OllamaBackend
 from weft.backends.openai import OpenAIChatBackend, OpenAICompletionsBackend
 from weft.backends.registry import create_backend, model_listed, probe
 from weft.settings import BackendSettings
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def srv(shared_server: LoopbackServer) -> LoopbackServer:
-    shared_server.clear()
-    return shared_server
 
 
 @pytest.mark.parametrize(

@@ -234,7 +234,7 @@ async def _complete(args: argparse.Namespace) -> int:
         update={"completion": settings.completion.model_copy(update={"debounce_ms": 0})}
     )
     errors: list[str] = []
-    engine = CompletionEngine(on_backend_error=lambda exc: errors.append(str(exc)))
+    engine = CompletionEngine(on_backend_error=lambda exc, kind: errors.append(str(exc)))
     backend = await one_shot_backend(settings, root, path.resolve())
     try:
         rel = relative_path(root, doc)

@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 OFFLINE = BackendSettings.model_validate({"kind": "offline"})
 
+AUTO_REPROBE_S = 5.0
+"""How often ``auto`` re-probes a model server that stopped answering."""
+
 MESSAGE_TYPES = {
     "error": types.MessageType.Error,
     "warning": types.MessageType.Warning,
@@ -157,6 +160,8 @@ class WeftServer(LanguageServer):
         self._filter: tuple[Any, Any] | None = None
         self._logged: set[Any] = set()
         self._outage: str | None = None
+        self._outage_kind: str | None = None
+        self._last_shown_outage: str | None = None
         self.inline_supported = False
         """Whether the client advertised ``textDocument.inlineCompletion``."""
         self.accepted: list[dict[str, Any]] = []
@@ -217,20 +222,47 @@ class WeftServer(LanguageServer):
                 types.LogMessageParams(types.MessageType.Error, f"weft internal error: {error}")
             )
 
-    def _backend_failed(self, exc: BackendError) -> None:
+    def _backend_failed(self, exc: BackendError, kind: str) -> None:
         self.log(f"model backend: {exc}", "warning")
-        if self._outage is None:
-            self._outage = str(exc)
+        if self._outage is not None:
+            return
+        self._outage, self._outage_kind = str(exc), kind
+        auto = self.settings.backend.kind == "auto" and kind != "offline"
+        meanwhile = (
+            "the built-in offline engine serves completions until it is back"
+            if auto
+            else "completions are paused until it is back"
+        )
+        if self._outage != self._last_shown_outage:  # one dialog per problem, not per flap
+            self._last_shown_outage = self._outage
             self.show(
-                f"weft: the model backend is not answering ({exc}). Completions are paused "
-                "until it is back; details in the weft log.",
+                f"weft: the model backend is not answering ({exc}); {meanwhile}. "
+                "Details in the weft log.",
                 "warning",
             )
+        if auto:
+            self.run_task(self._reprobe_auto(), "watching for the model server")
 
-    def _backend_ok(self) -> None:
-        if self._outage is not None:
+    def _backend_ok(self, kind: str) -> None:
+        if kind == self._outage_kind:
+            self._last_shown_outage = None  # a later outage deserves its own message
+        if self._outage is not None and kind == self._outage_kind:
             self.log("model backend answers again")
             self._outage = None
+
+    async def _reprobe_auto(self) -> None:
+        """``auto`` during an outage: probe the model server until it answers, then switch back."""
+        from weft.backends.registry import probe
+
+        while self._outage is not None and self.settings.backend.kind == "auto":
+            await asyncio.sleep(AUTO_REPROBE_S)
+            cfg = self._auto_backend
+            if cfg is None or cfg.kind == "offline":
+                return
+            info = await probe(cfg)
+            if info.reachable and info.models:
+                self.log(f"{cfg.kind} at {info.url} answers again; completions come from it again")
+                self._outage = None
 
     # -- tasks and progress ---------------------------------------------------------------
 
@@ -300,6 +332,8 @@ class WeftServer(LanguageServer):
         cfg = self.settings.backend
         if cfg.kind == "auto":
             cfg = self._auto_backend or OFFLINE
+            if self._outage is not None and self._outage_kind == cfg.kind:
+                cfg = OFFLINE  # the model server is down: the offline engine serves meanwhile
         return self.backend_for(cfg)
 
     def backend_for(self, cfg: BackendSettings) -> CompletionBackend:

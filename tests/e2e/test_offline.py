@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from tests.e2e.conftest import inline, log_text, open_document
-from tests.wire import closed_url
+from tests.wire import closed_url, serve_ollama
 
 LIB = (
     "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef run():\n    logger.info('x')\n"
@@ -109,3 +109,49 @@ class TestEmptyWorkspace:
         await wait_trained(client)
         assert (await inline(client, uri, 0, 4)).items == []
         assert "failed" not in log_text(client)
+
+
+class TestAutoDuringAnOutage:
+    """`auto` with Ollama serving: when it stops answering, the offline engine takes over, and
+    Ollama takes back over once a re-probe finds it again."""
+
+    @pytest.fixture
+    def weft_settings(self, loopback):
+        loopback.ollama = serve_ollama(loopback, text="Logger('from-ollama')\n")
+        return {
+            "backend": {"kind": "auto", "url": loopback.url, "timeoutMs": 2000},
+            "completion": {"debounceMs": 0},
+            "index": {"enabled": False},
+        }
+
+    async def test_offline_engine_serves_while_ollama_is_down(
+        self, client, loopback, workspace_root
+    ):
+        ollama = loopback.ollama
+        for _ in range(50):
+            if "using Ollama" in log_text(client):
+                break
+            await asyncio.sleep(0.1)
+        text = "import logging\n\nlogger = logging.get\n"
+        first = open_document(client, workspace_root, "a.py", text=text)
+        assert [i.insert_text for i in (await inline(client, first, 2, 20)).items] == [
+            "Logger('from-ollama')"
+        ]
+        ollama.fault = "http500"
+        failing = open_document(client, workspace_root, "b.py", text=text)
+        assert (await inline(client, failing, 2, 20)).items == []
+        await wait_trained(client)
+        during = open_document(client, workspace_root, "c.py", text=text)
+        assert [i.insert_text for i in (await inline(client, during, 2, 20)).items] == [
+            "Logger(__name__)"
+        ]
+        assert len(client.messages) == 1 and "offline engine" in client.messages[0].message
+        ollama.fault = None
+        for _ in range(100):  # the re-probe runs every few seconds
+            if "answers again" in log_text(client):
+                break
+            await asyncio.sleep(0.1)
+        after = open_document(client, workspace_root, "d.py", text=text)
+        assert [i.insert_text for i in (await inline(client, after, 2, 20)).items] == [
+            "Logger('from-ollama')"
+        ]

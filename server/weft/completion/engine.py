@@ -141,12 +141,12 @@ class CompletionEngine:
 
     def __init__(
         self,
-        on_backend_error: Callable[[BackendError], None] | None = None,
-        on_backend_ok: Callable[[], None] | None = None,
+        on_backend_error: Callable[[BackendError, str], None] | None = None,
+        on_backend_ok: Callable[[str], None] | None = None,
     ) -> None:
         self._docs: dict[str, _DocState] = {}
-        self._on_error = on_backend_error or (lambda exc: None)
-        self._on_ok = on_backend_ok or (lambda: None)
+        self._on_error = on_backend_error or (lambda exc, kind: None)
+        self._on_ok = on_backend_ok or (lambda kind: None)
         self._blocked_until = 0.0
         self._grace_s = REUSE_GRACE_S
         self._audit_logs: dict[str, AuditLog] = {}
@@ -496,15 +496,15 @@ class CompletionEngine:
                 1.0 if exc.retry_after_s is None else exc.retry_after_s
             )
             self.stats.errors += 1
-            self._on_error(exc)
+            self._on_error(exc, backend.kind)
             raise
         except BackendError as exc:
             self.stats.errors += 1
-            self._on_error(exc)
+            self._on_error(exc, backend.kind)
             raise
         finally:
             self.stats.model_s += time.perf_counter() - started
-        self._on_ok()
+        self._on_ok(backend.kind)
         return "".join(parts)
 
     def _remember(

@@ -52,26 +52,19 @@ Prints figures; never fails on a missed target.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
-import sys
+import random
+import re
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-# bench/typing.py would stand in for the standard library's ``typing`` if this folder came
-# first on sys.path (it does when a script here runs): keep it last.
-_BENCH = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _BENCH] + [_BENCH]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from _lsp import (  # noqa: E402
+from _lsp import (
     LspClient,
     Oracle,
     Reply,
@@ -84,8 +77,8 @@ from _lsp import (  # noqa: E402
     source_of,
     stdlib_file,
 )
-from tests.loopback import LoopbackServer  # noqa: E402
-from tests.wire import serve_ollama  # noqa: E402
+from tests.loopback import LoopbackServer
+from tests.wire import serve_ollama
 
 GENERATE = "/api/generate"
 FILES = ("textwrap.py", "json/decoder.py", "configparser.py", "csv.py", "string.py")

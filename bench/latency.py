@@ -21,24 +21,17 @@ Prints figures; never fails on a missed target.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
-import sys
+import random
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-# bench/typing.py shadows the standard library's ``typing`` if this folder comes first on
-# sys.path (it does when a script here runs): keep it last.
-_BENCH = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _BENCH] + [_BENCH]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from _lsp import (  # noqa: E402
+from _lsp import (
     LspClient,
     Oracle,
     capabilities,
@@ -51,8 +44,8 @@ from _lsp import (  # noqa: E402
     source_of,
     stdlib_file,
 )
-from tests.loopback import LoopbackServer  # noqa: E402
-from tests.wire import serve_ollama  # noqa: E402
+from tests.loopback import LoopbackServer
+from tests.wire import serve_ollama
 
 SOURCES = ("argparse.py", "difflib.py", "textwrap.py")
 LINES = 5000

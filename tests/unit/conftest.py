@@ -1,4 +1,5 @@
-"""Fixtures shared by unit tests: one loopback model server per module, cleared per test."""
+"""Fixtures shared by unit tests: loopback model servers (one per test, or one per module
+cleared per test)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,10 @@ def srv(shared_server: LoopbackServer) -> LoopbackServer:
     """The module's loopback server with an empty request log."""
     shared_server.clear()
     return shared_server
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    """A fresh loopback model server for one test."""
+    with LoopbackServer() as server:
+        yield server

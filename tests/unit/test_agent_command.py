@@ -19,12 +19,6 @@ GOOD = block("shop.py", "    print(totl([]))\n", "    print(total([]))\n")
 
 
 @pytest.fixture
-def loopback():
-    with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def root(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()

@@ -26,12 +26,6 @@ def fmt(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def loopback():
-    with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def root(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()

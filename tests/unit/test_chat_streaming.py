@@ -8,7 +8,6 @@ import asyncio
 import pytest
 
 from tests import wire
-from tests.loopback import LoopbackServer
 from weft.backends.base import FimRequest, collect
 from weft.backends.registry import create_backend
 from weft.completion.prompt import FILL_MARKER, chat_code_so_far, strip_chat_answer
@@ -52,12 +51,6 @@ def test_prefix_echo_is_dropped_while_streaming():
     assert chat_code_so_far("    total = a + b\n    return total\n", "def f(a, b):\n    tot") == (
         "al = a + b\n    return total"
     )
-
-
-@pytest.fixture
-def loopback():
-    with LoopbackServer() as srv:
-        yield srv
 
 
 @pytest.mark.parametrize("name", ["openai-chat", "anthropic"])

@@ -430,9 +430,10 @@ class WeftServer(LanguageServer):
             self._filter = (key, WorkspaceFilter(self.root, self.settings) if self.root else None)
         return self._filter[1]
 
-    def is_private(self, doc: Document) -> bool:
-        """Whether the document must never be read into a prompt."""
-        rel = self.relative_path(doc)
+    def is_private(self, doc: Document, rel: str | None = None) -> bool:
+        """Whether the document must never be read into a prompt (``rel``: its relative path,
+        when the caller already has it)."""
+        rel = self.relative_path(doc) if rel is None else rel
         if doc.path is None or self.root is None or rel.startswith("../"):
             return _matches_privacy(rel, self.settings.privacy.exclude)
         flt = self.workspace_filter()

@@ -33,7 +33,7 @@ class Answer:
     """Always give a range (a popup item is selected: items must replace its range)."""
 
 
-def _refusal(ls: Any, doc: Document | None, uri: str) -> str | None:
+def _refusal(ls: Any, doc: Document | None, uri: str, rel: str) -> str | None:
     """Why no completion may be computed for ``uri`` (None: go ahead)."""
     settings = ls.settings
     if not settings.completion.enabled:
@@ -44,8 +44,8 @@ def _refusal(ls: Any, doc: Document | None, uri: str) -> str | None:
         return (
             f"no completion: {uri} is larger than index.maxFileKb ({settings.index.max_file_kb} KB)"
         )
-    if ls.is_private(doc):
-        return f"no completion: {uri} matches privacy.exclude"
+    if ls.is_private(doc, rel):
+        return f"no completion: {uri} is excluded (privacy.exclude, .gitignore or .weftignore)"
     return None
 
 
@@ -76,7 +76,8 @@ async def _suggest(
     selected: types.SelectedCompletionInfo | None,
 ) -> Answer | None:
     doc = ls.documents.get(uri)
-    reason = _refusal(ls, doc, uri)
+    rel = ls.relative_path(doc) if doc is not None else ""
+    reason = _refusal(ls, doc, uri, rel)
     if reason is not None:
         ls.log_once((uri, reason), reason, "info" if doc is not None else "warning")
         return None
@@ -94,7 +95,7 @@ async def _suggest(
         ls.log(f"no completion for {uri}: {exc}", "warning")
         return None
     generation = ls.engine.begin(uri)
-    request = CompletionRequest(doc, offset, invoked, sel, ls.relative_path(doc), ls.index)
+    request = CompletionRequest(doc, offset, invoked, sel, rel, ls.index)
     try:
         suggestions = await ls.engine.complete(
             request, ls.settings, ls.completion_backend(), generation

@@ -82,10 +82,11 @@ cases["completion mode follows what Neovim and the server offer"] = function()
   vim.lsp.inline_completion = { enable = function() end }
   eq(weft.completion_mode(client, opts), "inline", "0.12 with a server that offers it")
   eq(weft.completion_mode(client, require("weft.config").merge({ inline_completion = false })) ~= "inline", true, "opt out")
-  vim.lsp.inline_completion = nil
+  -- {} rather than nil: 0.12 loads vim.lsp's modules lazily and would load the real one again
+  vim.lsp.inline_completion = {}
   vim.lsp.completion = { enable = function() end }
   eq(weft.completion_mode({ server_capabilities = {} }, opts), "lsp", "0.11")
-  vim.lsp.completion = nil
+  vim.lsp.completion = {}
   eq(weft.completion_mode({ server_capabilities = {} }, opts), "omnifunc", "0.7 without nvim-cmp")
   package.loaded["cmp"] = { register_source = function() end }
   eq(weft.completion_mode({ server_capabilities = {} }, opts), "cmp", "nvim-cmp present")

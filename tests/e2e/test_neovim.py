@@ -22,7 +22,7 @@ import pytest
 from tests.chat_wire import ScriptedChat, final
 from tests.clients.editors import nvim as nvim_binary
 from tests.loopback import LoopbackServer
-from tests.wire import serve_ollama
+from tests.wire import closed_url, serve_ollama
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "clients" / "neovim"
@@ -237,6 +237,66 @@ def test_checkhealth_weft_reports_the_server_and_completion_path(
     assert "server command" in text and sys.executable in text
     assert "running, root" in text
     assert re.search(r"1 buffer\(s\), completion path: (omnifunc|lsp|cmp|inline)", text)
+
+
+def test_checkhealth_weft_reports_an_unreachable_backend(nvim: str, tmp_path: Path) -> None:
+    """The server probes the configured backend when :checkhealth asks (weft.status probe)."""
+    settings = {"backend": {"kind": "ollama", "url": closed_url(), "model": "test-model"}}
+    result = run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, settings)
+    text = "\n".join(result["health"])
+    assert "backend ollama at http://127.0.0.1:" in text and "is unreachable" in text, text
+    assert "ERROR" in text[text.index("is unreachable") - 200 : text.index("is unreachable")]
+
+
+def test_checkhealth_weft_says_the_backend_answers(
+    nvim: str, tmp_path: Path, model: LoopbackServer
+) -> None:
+    serve_ollama(model, text="")
+    settings = {"backend": {"kind": "ollama", "url": model.url, "model": "test-model"}}
+    result = run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, settings)
+    text = "\n".join(result["health"])
+    assert f"backend ollama at {model.url} answers" in text, text
+    assert "unreachable" not in text
+
+
+def test_empty_settings_go_to_the_server_as_an_object(nvim: str, tmp_path: Path) -> None:
+    """`settings = {}` is a Lua table that JSON-encodes as [] unless marked a dictionary."""
+    run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, {})
+    log = (tmp_path / "weft.log").read_text()
+    assert " ready (root " in log
+    assert "initializationOptions ignored" not in log
+    assert "expected an object" not in log
+
+
+def test_help_weft_opens_the_plugin_help(nvim: str, tmp_path: Path) -> None:
+    result = run_nvim(nvim, tmp_path, "help", {"calc.py": "x = 1\n"}, {})
+    assert result["help_file"] == "weft.txt"
+    assert "*weft.txt*" in result["help_line"] or "weft" in result["help_line"]
+
+
+def test_help_tags_are_current(tmp_path: Path) -> None:
+    """doc/tags is committed; regenerating it from doc/weft.txt must give the same file."""
+    doc = tmp_path / "doc"
+    shutil.copytree(PLUGIN / "doc", doc)
+    (doc / "tags").unlink()
+    subprocess.run(
+        [nvim_binary("system"), "--headless", "-u", "NONE", "-i", "NONE", "-c",
+         f"helptags {doc}", "-c", "qall!"],
+        check=True, capture_output=True, timeout=60,
+    )
+    assert (doc / "tags").read_text() == (PLUGIN / "doc" / "tags").read_text(), (
+        "regenerate clients/neovim/doc/tags: nvim --headless -c 'helptags clients/neovim/doc' -c q"
+    )
+
+
+def test_outage_warning_reaches_vim_notify(nvim: str, tmp_path: Path) -> None:
+    settings = {
+        "backend": {"kind": "ollama", "url": closed_url(), "model": "test-model"},
+        "completion": {"debounceMs": 0},
+    }
+    result = run_nvim(nvim, tmp_path, "outage", {"calc.py": "def f(a):\n    \n"}, settings)
+    warnings = [n for n in result["notes"] if "not answering" in n[0]]
+    assert warnings and warnings[0][1] == 3, result["notes"]  # vim.log.levels.WARN
 
 
 def test_plugin_units_pass_in_this_neovim(nvim: str, tmp_path: Path) -> None:

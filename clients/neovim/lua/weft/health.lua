@@ -89,6 +89,11 @@ function M.check_backend(report, client)
     return
   end
   local status, probe = answer.result, answer.result.probe or {}
+  for key, value in pairs(probe) do
+    if value == vim.NIL then -- JSON null (0.12 keeps it as vim.NIL)
+      probe[key] = nil
+    end
+  end
   local where = ("backend %s%s"):format(probe.kind or status.configured or "?",
     (probe.url and probe.url ~= "") and (" at " .. probe.url) or "")
   if probe.reachable and not probe.error then
@@ -101,7 +106,7 @@ function M.check_backend(report, client)
       "The weft log (:lua vim.cmd.edit(vim.lsp.get_log_path())) has each failed call",
     })
   end
-  if status.error and status.error ~= vim.NIL then
+  if status.error ~= nil and status.error ~= vim.NIL then
     report.warn("the last completion failed: " .. tostring(status.error))
   end
 end

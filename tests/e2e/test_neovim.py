@@ -280,9 +280,21 @@ def test_help_tags_are_current(tmp_path: Path) -> None:
     shutil.copytree(PLUGIN / "doc", doc)
     (doc / "tags").unlink()
     subprocess.run(
-        [nvim_binary("system"), "--headless", "-u", "NONE", "-i", "NONE", "-c",
-         f"helptags {doc}", "-c", "qall!"],
-        check=True, capture_output=True, timeout=60,
+        [
+            nvim_binary("system"),
+            "--headless",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-c",
+            f"helptags {doc}",
+            "-c",
+            "qall!",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     assert (doc / "tags").read_text() == (PLUGIN / "doc" / "tags").read_text(), (
         "regenerate clients/neovim/doc/tags: nvim --headless -c 'helptags clients/neovim/doc' -c q"

@@ -9,6 +9,7 @@ keystroke, and accept with the mapped keys.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,71 @@ def test_accept_word_and_line_take_what_is_shown_piece_by_piece(
         s.wait_for(lambda: s.lines()[-1] == "    return total", "line 2")
         assert s.lines() == ["def add(a, b):", "    total = a + b", "    return total"]
         s.wait_for(lambda: s.status().get("accepted") == 1, "the whole accept to reach weft")
+
+
+TWO_PROBLEMS = "import os\n\n\ndef f(a):\n    return a\n"
+
+
+def test_gra_offers_weft_fixes_for_another_servers_error_and_weft_only_findings(
+    tmp_path: Path, model: LoopbackServer
+) -> None:
+    """Neovim's own `gra` (vim.lsp.buf.code_action) with `ruff server` attached next to weft.
+
+    The ruff server is set to report missing return annotations only (ANN201), which weft's own
+    checks (the project's ruff with its default rules) do not report; they see the unused
+    import (F401), which the ruff server does not. Neovim sends
+    each server only its own diagnostics, so weft learns the ruff server's error from the
+    plugin's weft/clientDiagnostics notification.
+    """
+    ruff = shutil.which("ruff")
+    assert ruff, "ruff (installed with the test extra) is needed as the second language server"
+    root = tmp_path / "workspace"
+    root.mkdir()
+    (root / ".git").mkdir()
+    path = root / "two.py"
+    path.write_text(TWO_PROBLEMS, encoding="utf-8")
+    settings = {**settings_for(model), "checks": {"delayMs": 0}}
+    with NvimSession(nvim("0.12"), root, settings) as s:
+        s.lua(
+            """
+            local ruff = ...
+            vim.api.nvim_create_autocmd("FileType", { pattern = "python", callback = function(ev)
+              vim.lsp.start({ name = "ruff", cmd = { ruff, "server" }, root_dir = vim.fn.getcwd(),
+                init_options = { settings = { lint = { select = { "ANN201" } } } } }, { bufnr = ev.buf })
+            end })
+            _G.menus = {}
+            vim.ui.select = function(items, opts, choose)  -- record the menu, choose nothing
+              local titles = {}
+              for _, item in ipairs(items) do
+                table.insert(titles, (item.action or item[2] or item).title)
+              end
+              table.insert(_G.menus, titles)
+              choose(nil)
+            end
+            """,
+            ruff,
+        )
+        s.open(path)
+        s.wait_for(
+            lambda: s.lua(
+                "return #vim.diagnostic.get(0, { lnum = 3 }) > 0"
+                " and #vim.lsp.get_clients({ bufnr = 0, name = 'ruff' }) == 1"
+            ),
+            "the ruff server's diagnostic",
+        )
+
+        def menu_on(line: int) -> list[str]:
+            s.lua(f"_G.menus = {{}}; vim.api.nvim_win_set_cursor(0, {{ {line}, 4 }})")
+            s.keys("gra")  # Neovim's default mapping for vim.lsp.buf.code_action()
+            return list(s.wait_for(lambda: s.lua("return _G.menus[1]"), f"the menu on line {line}"))
+
+        other = s.wait_for(
+            lambda: [t for t in menu_on(4) if t.startswith("Fix with weft")], "weft's fix (ANN201)"
+        )
+        assert other == ["Fix with weft: Missing return type annotation for public function `f`"]
+        own = s.wait_for(
+            lambda: [t for t in menu_on(1) if t.startswith("Fix with weft")], "weft's fix (F401)"
+        )
+        assert own == ["Fix with weft: `os` imported but unused"]
+        diagnostics_on_line_1 = s.lua("return #vim.diagnostic.get(0, { lnum = 0 })")
+        assert diagnostics_on_line_1 == 0  # only weft saw it: nothing was published for it

@@ -51,6 +51,9 @@ M.defaults = {
     accept_line = nil, -- accept the rest of its line (0.12+)
     suggest = nil, -- fetch and insert weft's suggestion at the cursor (any version)
   },
+  -- send weft every diagnostic shown for its buffers (weft/clientDiagnostics), so Neovim's own
+  -- code-action menu offers "Fix with weft" for any server's error
+  forward_diagnostics = true,
   -- called after weft attaches to a buffer: on_attach(client, bufnr)
   on_attach = nil,
 }

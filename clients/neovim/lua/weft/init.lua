@@ -72,6 +72,9 @@ local function client_config(opts, root)
     commands = require("weft.actions").client_commands(),
     on_attach = function(client, bufnr)
       enable_completion(client, bufnr, opts)
+      if opts.forward_diagnostics ~= false then
+        require("weft.diagnostics").attach(bufnr)
+      end
       if opts.on_attach then
         opts.on_attach(client, bufnr)
       end

@@ -123,7 +123,8 @@ class Typist:
         """What remains of each item of weft's last answer after the text typed since its
         request (computed here from the raw answer, independently of the plugin)."""
         state = self.s.lua(
-            "local st = require('weft.inline').state[vim.api.nvim_get_current_buf()];"
+            "local ok, inline = pcall(require, 'weft.inline'); if not ok then return nil end;"
+            " local st = inline.state[vim.api.nvim_get_current_buf()];"
             " if not st then return nil end;"
             " local texts = {}; for _, it in ipairs(st.items) do"
             " table.insert(texts, { it.text or '', it.s or -1 }) end;"

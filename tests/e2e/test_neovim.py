@@ -327,4 +327,4 @@ def test_plugin_units_pass_in_this_neovim(nvim: str, tmp_path: Path) -> None:
     assert out.exists(), f"nvim exited {proc.returncode}: {proc.stderr[-3000:]}"
     result = json.loads(out.read_text())
     assert not result["failed"], result["failed"]
-    assert len(result["passed"]) == 8
+    assert len(result["passed"]) == 12

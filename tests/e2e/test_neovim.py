@@ -237,6 +237,8 @@ def test_checkhealth_weft_reports_the_server_and_completion_path(
     assert "server command" in text and sys.executable in text
     assert "running, root" in text
     assert re.search(r"1 buffer\(s\), completion path: (omnifunc|lsp|cmp|inline)", text)
+    assert f"backend ollama at {model.url} answers" in text, text  # the server probed it
+    assert "unreachable" not in text
 
 
 def test_checkhealth_weft_reports_an_unreachable_backend(nvim: str, tmp_path: Path) -> None:
@@ -246,17 +248,6 @@ def test_checkhealth_weft_reports_an_unreachable_backend(nvim: str, tmp_path: Pa
     text = "\n".join(result["health"])
     assert "backend ollama at http://127.0.0.1:" in text and "is unreachable" in text, text
     assert "ERROR" in text[text.index("is unreachable") - 200 : text.index("is unreachable")]
-
-
-def test_checkhealth_weft_says_the_backend_answers(
-    nvim: str, tmp_path: Path, model: LoopbackServer
-) -> None:
-    serve_ollama(model, text="")
-    settings = {"backend": {"kind": "ollama", "url": model.url, "model": "test-model"}}
-    result = run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, settings)
-    text = "\n".join(result["health"])
-    assert f"backend ollama at {model.url} answers" in text, text
-    assert "unreachable" not in text
 
 
 def test_empty_settings_go_to_the_server_as_an_object(nvim: str, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ SECTION_TITLES = {
     "agent": "Agent (fix and refactor)",
     "index": "Workspace index",
     "privacy": "Privacy",
+    "checks": "Checks (the project's checkers)",
 }
 
 # Settings that let a workspace run programs, send data somewhere or read environment
@@ -44,6 +45,11 @@ RESTRICTED_KEYS = [
     "weft.agent.backend",
     "weft.agent.verifyCommand",
     "weft.privacy.auditLog",
+    "weft.checks.allowProjectCode",
+    *(
+        f"weft.checks.{name}.command"
+        for name in ("ruff", "pyflakes", "mypy", "pyright", "tsc", "eslint", "goVet", "cargo")
+    ),
 ]
 
 CLIENT_SECTION: dict[str, Any] = {

@@ -486,7 +486,11 @@ def create_server() -> WeftServer:
         completion.register,
         commands.register,
     ]
-    for optional in ("weft.features.code_actions", "weft.features.index_feature"):
+    for optional in (
+        "weft.features.code_actions",
+        "weft.features.index_feature",
+        "weft.checks.feature",
+    ):
         try:
             module = __import__(optional, fromlist=["register"])
         except ImportError as exc:

@@ -200,6 +200,51 @@ class PrivacySettings(_Model):
     )
 
 
+class CheckerSettings(_Model):
+    """One of the project's checkers (see docs/architecture.md, checks)."""
+
+    enabled: bool = Field(True, description="Run this checker when its tool is present.")
+    command: list[str] | None = Field(
+        None,
+        description="argv prefix that runs the tool (null: the project's own copy when "
+        "checks.allowProjectCode, else the program on PATH).",
+        json_schema_extra={"trustedOnly": True},
+    )
+
+
+class ChecksSettings(_Model):
+    """weft's own checks: the project's checkers on the open document, in the background."""
+
+    enabled: bool = Field(
+        True, description="Run the project's checkers on open documents (in the background)."
+    )
+    publish: bool = Field(
+        False,
+        description="Also publish the findings as diagnostics (off: they only back 'Fix with "
+        "weft' code actions, so the usual language servers' diagnostics are not doubled).",
+    )
+    delay_ms: int = Field(
+        800, ge=0, le=60_000, description="Pause in typing before the checkers run."
+    )
+    timeout_s: float = Field(30.0, gt=0, le=600, description="Deadline for one checker run.")
+    allow_project_code: bool = Field(
+        False,
+        description="Allow checkers that execute code from the project (eslint configs, "
+        "cargo build scripts, mypy plugins) and the project's own tool copies "
+        "(node_modules/.bin, .venv/bin).",
+        json_schema_extra={"trustedOnly": True},
+    )
+    syntax: bool = Field(True, description="Report tree-sitter syntax errors (every language).")
+    ruff: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    pyflakes: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    mypy: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    pyright: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    tsc: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    eslint: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    go_vet: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+    cargo: CheckerSettings = Field(default_factory=lambda: CheckerSettings())
+
+
 class Settings(_Model):
     """All of weft's settings."""
 
@@ -209,6 +254,7 @@ class Settings(_Model):
     agent: AgentSettings = Field(default_factory=lambda: AgentSettings())
     index: IndexSettings = Field(default_factory=lambda: IndexSettings())
     privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings())
+    checks: ChecksSettings = Field(default_factory=lambda: ChecksSettings())
 
     def to_json(self) -> dict[str, Any]:
         """camelCase JSON, as clients send it."""

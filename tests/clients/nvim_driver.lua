@@ -141,6 +141,42 @@ function scenarios.health()
   result.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
+-- :help weft opens the plugin's help (doc/tags is committed).
+function scenarios.help()
+  vim.cmd("help weft")
+  result.help_file = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(0), ":t")
+  result.help_line = vim.api.nvim_get_current_line()
+end
+
+-- The model backend is down: the first completion makes weft warn, and the plugin hands that
+-- warning to vim.notify (which notification plugins and the user see), not only to :messages.
+function scenarios.outage()
+  vim.cmd("edit " .. vim.fn.fnameescape(test.files[1]))
+  local bufnr = vim.api.nvim_get_current_buf()
+  wait(20000, function() return attached_client(bufnr) ~= nil end, "weft to attach")
+  local client = attached_client(bufnr)
+  vim.api.nvim_win_set_cursor(0, { 2, 4 })
+  local params = require("weft.lsp").position_params(client, bufnr)
+  local method = client.server_capabilities.inlineCompletionProvider and "textDocument/inlineCompletion"
+    or "textDocument/completion"
+  params.context = { triggerKind = 1 }
+  require("weft.lsp").request(client, method, params, function() end, bufnr)
+  wait(20000, function()
+    for _, note in ipairs(result.notes) do
+      if note[1]:find("not answering", 1, true) then
+        return true
+      end
+    end
+  end, "the outage warning to reach vim.notify")
+end
+
+result.notes = {}
+local real_notify = vim.notify
+vim.notify = function(message, level, opts)
+  table.insert(result.notes, { tostring(message), level or vim.log.levels.INFO })
+  return real_notify(message, level, opts)
+end
+
 local ok, err = pcall(function()
   vim.opt.runtimepath:prepend(test.plugin)
   vim.cmd("filetype on")

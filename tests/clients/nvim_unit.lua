@@ -82,10 +82,11 @@ cases["completion mode follows what Neovim and the server offer"] = function()
   vim.lsp.inline_completion = { enable = function() end }
   eq(weft.completion_mode(client, opts), "inline", "0.12 with a server that offers it")
   eq(weft.completion_mode(client, require("weft.config").merge({ inline_completion = false })) ~= "inline", true, "opt out")
-  vim.lsp.inline_completion = nil
+  -- {} rather than nil: 0.12 loads vim.lsp's modules lazily and would load the real one again
+  vim.lsp.inline_completion = {}
   vim.lsp.completion = { enable = function() end }
   eq(weft.completion_mode({ server_capabilities = {} }, opts), "lsp", "0.11")
-  vim.lsp.completion = nil
+  vim.lsp.completion = {}
   eq(weft.completion_mode({ server_capabilities = {} }, opts), "omnifunc", "0.7 without nvim-cmp")
   package.loaded["cmp"] = { register_source = function() end }
   eq(weft.completion_mode({ server_capabilities = {} }, opts), "cmp", "nvim-cmp present")
@@ -118,6 +119,54 @@ cases["agent results are reported and remembered"] = function()
   eq(shown[1][1], "weft: renamed (2 files changed)", "applied")
   eq(shown[2][2], vim.log.levels.ERROR, "error level")
   eq(actions.last_result.error, "boom", "an RPC error becomes the result")
+end
+
+cases["inline: what was typed since the request, and the accept range"] = function()
+  local inline = require("weft.inline")
+  local req = { row = 1, line = "    )", col = 4 }
+  eq(inline.typed_since(req, "    ret)", 1, 7), "ret", "typed at the request position")
+  eq(inline.typed_since(req, "    ret)", 2, 7), nil, "another row")
+  eq(inline.typed_since(req, "   )", 1, 3), nil, "a deletion")
+  eq(inline.typed_since(req, "    ret)x", 1, 7), nil, "a change after the typed text")
+  eq(inline.typed_since(req, "    ret)", 1, 5), nil, "the cursor is not after the typed text")
+  local item = { text = "return a + b)", s = 4, e = 5 }
+  eq(inline.reconcile(req, item, "    ret)", 1, 7), { start_col = 4, end_col = 8, rest = "urn a + b)" }, "typed through")
+  eq(inline.reconcile(req, item, "    rex)", 1, 7), nil, "typing that disagrees")
+  eq(inline.reconcile(req, { text = "x", s = 5, e = 5 }, "    )", 1, 4), nil, "a range after the request")
+  eq(inline.reconcile(req, { text = nil, s = 4, e = 4 }, "    )", 1, 4), nil, "a snippet item")
+end
+
+cases["inline: the next word and line of a suggestion"] = function()
+  local inline = require("weft.inline")
+  eq(inline.next_word("total = a + b"), "total", "a word")
+  eq(inline.next_word(" = a"), " =", "blanks and punctuation")
+  eq(inline.next_word("\n    return x"), "\n    return", "across the line break")
+  eq(inline.next_line("a + b\nreturn"), "a + b", "the rest of the line")
+  eq(inline.next_line("\n    return total\nx"), "\n    return total", "at a line end: the next line")
+end
+
+cases["inline: answers that disagree with the typing are not shown"] = function()
+  local inline = require("weft.inline")
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_set_current_buf(buf)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { "def f():", "    rex" })
+  vim.o.virtualedit = "onemore" -- insert mode puts the cursor after the last character
+  vim.api.nvim_win_set_cursor(0, { 2, 7 })
+  local req = { bufnr = buf, row = 1, line = "    ", col = 4, encoding = "utf-16" }
+  local range = { start = { line = 1, character = 4 }, ["end"] = { line = 1, character = 4 } }
+  local kept = inline.receive(req, { items = { { insertText = "return 1", range = range },
+    { insertText = "rex = 2", range = range } } })
+  eq(#kept.items, 1, "only the item that agrees")
+  eq(kept.items[1].insertText, "rex = 2", "kept")
+  eq(#inline.state[buf].items, 2, "both remembered")
+  eq(inline.receive(req, vim.NIL), vim.NIL, "a null result passes through")
+end
+
+cases["settings: empty tables go out as JSON objects"] = function()
+  local config = require("weft.config")
+  eq(vim.fn.json_encode(config.as_object({})), "{}", "empty settings")
+  eq(vim.fn.json_encode(config.as_object({ backend = {} })), '{"backend": {}}', "an empty section")
+  assert(config.install_hint():find("pip install", 1, true), "install hint")
 end
 
 for name, case in pairs(cases) do

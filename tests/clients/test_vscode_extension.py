@@ -5,7 +5,8 @@
 vscode-languageserver-protocol (the extension's JSON-RPC stack) against the loopback model
 server; ``npm run test:host`` runs the whole extension (activate, controller, middleware and the
 real vscode-languageclient) in a fake VS Code host against the real server; ``npm run lint``
-runs eslint. They need ``npm ci`` in clients/vscode first.
+runs eslint. When ``clients/vscode/node_modules`` is missing (a fresh clone) the suite runs
+``npm ci`` itself first, so README's one test command covers the extension too.
 """
 
 from __future__ import annotations
@@ -21,10 +22,32 @@ import pytest
 EXTENSION = Path(__file__).resolve().parents[2] / "clients" / "vscode"
 
 
-def run_npm(script: str) -> subprocess.CompletedProcess[str]:
+def _npm() -> str:
     npm = shutil.which("npm")
-    assert npm, "node and npm are required for the VS Code extension's tests"
-    assert (EXTENSION / "node_modules").is_dir(), "run `npm ci` in clients/vscode first"
+    assert npm, "node 20+ and npm are required for the VS Code extension's tests"
+    return npm
+
+
+@pytest.fixture(scope="module", autouse=True)
+def node_modules() -> None:
+    """Install the extension's npm packages (package-lock.json) when they are missing."""
+    if (EXTENSION / "node_modules").is_dir():
+        return
+    proc = subprocess.run(
+        [_npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=EXTENSION,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, (
+        f"`npm ci` in clients/vscode failed, so the extension's tests cannot run "
+        f"(they need the npm registry once):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    )
+
+
+def run_npm(script: str) -> subprocess.CompletedProcess[str]:
+    npm = _npm()
     env = {**os.environ, "WEFT_TEST_PYTHON": sys.executable}
     return subprocess.run(
         [npm, "run", "--silent", script],

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from tests.chat_wire import ScriptedChat, final
+from tests.clients.editors import nvim as nvim_binary
 from tests.loopback import LoopbackServer
-from tests.wire import serve_ollama
+from tests.wire import closed_url, serve_ollama
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "clients" / "neovim"
@@ -36,6 +37,12 @@ RENAME = (
 )
 
 
+@pytest.fixture(params=["system", "0.12"])
+def nvim(request: pytest.FixtureRequest) -> str:
+    """Each scenario runs in the distribution's Neovim (0.7.2) and in sid's 0.12."""
+    return nvim_binary(request.param)
+
+
 @pytest.fixture
 def model() -> Any:
     with LoopbackServer() as srv:
@@ -43,11 +50,14 @@ def model() -> Any:
 
 
 def run_nvim(
-    tmp_path: Path, scenario: str, files: dict[str, str], settings: dict[str, Any], **extra: Any
+    nvim: str,
+    tmp_path: Path,
+    scenario: str,
+    files: dict[str, str],
+    settings: dict[str, Any],
+    **extra: Any,
 ) -> dict[str, Any]:
     """Runs one driver scenario in a fresh workspace; returns what the driver recorded."""
-    nvim = shutil.which("nvim")
-    assert nvim, "Neovim is required for these tests: apt-get install neovim"
     root = tmp_path / "workspace"
     root.mkdir()
     (root / ".git").mkdir()
@@ -121,12 +131,15 @@ def agent_settings(model: LoopbackServer, chat: ScriptedChat) -> dict[str, Any]:
 def test_completion_fallback_inserts_the_model_suggestion(
     tmp_path: Path, model: LoopbackServer
 ) -> None:
+    """Neovim before 0.12 (the distribution's 0.7.2): the textDocument/completion fallback."""
+    nvim = nvim_binary("system")
     ollama = serve_ollama(model, text="a + b")
     settings = {
         "backend": {"kind": "ollama", "url": model.url, "model": "test-model"},
         "completion": {"debounceMs": 0},
     }
     result = run_nvim(
+        nvim,
         tmp_path,
         "completion",
         {"calc.py": "def add(a, b):\n    return \n"},
@@ -147,10 +160,11 @@ def test_completion_fallback_inserts_the_model_suggestion(
 
 
 def test_weft_fix_applies_one_edit_across_two_buffers(
-    tmp_path: Path, model: LoopbackServer
+    nvim: str, tmp_path: Path, model: LoopbackServer
 ) -> None:
     chat = ScriptedChat(model, "openai", [final(RENAME)])
     result = run_nvim(
+        nvim,
         tmp_path,
         "fix",
         {"greet.py": GREET, "main.py": MAIN},
@@ -174,10 +188,11 @@ def test_weft_fix_applies_one_edit_across_two_buffers(
 
 
 def test_weft_refactor_command_applies_the_instruction(
-    tmp_path: Path, model: LoopbackServer
+    nvim: str, tmp_path: Path, model: LoopbackServer
 ) -> None:
     chat = ScriptedChat(model, "openai", [final(RENAME)])
     result = run_nvim(
+        nvim,
         tmp_path,
         "refactor",
         {"greet.py": GREET, "main.py": MAIN},
@@ -191,11 +206,12 @@ def test_weft_refactor_command_applies_the_instruction(
 
 
 def test_refactor_code_action_asks_for_the_instruction(
-    tmp_path: Path, model: LoopbackServer
+    nvim: str, tmp_path: Path, model: LoopbackServer
 ) -> None:
     """vim.lsp.buf.code_action → "Refactor with weft…" → vim.ui.input → one two-buffer edit."""
     chat = ScriptedChat(model, "openai", [final(RENAME)])
     result = run_nvim(
+        nvim,
         tmp_path,
         "code_action",
         {"greet.py": GREET, "main.py": MAIN},
@@ -211,22 +227,83 @@ def test_refactor_code_action_asks_for_the_instruction(
 
 
 def test_checkhealth_weft_reports_the_server_and_completion_path(
-    tmp_path: Path, model: LoopbackServer
+    nvim: str, tmp_path: Path, model: LoopbackServer
 ) -> None:
     serve_ollama(model, text="")
     settings = {"backend": {"kind": "ollama", "url": model.url, "model": "test-model"}}
-    result = run_nvim(tmp_path, "health", {"calc.py": "x = 1\n"}, settings)
+    result = run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, settings)
     text = "\n".join(result["health"])
     assert "setup() ran" in text
     assert "server command" in text and sys.executable in text
     assert "running, root" in text
     assert re.search(r"1 buffer\(s\), completion path: (omnifunc|lsp|cmp|inline)", text)
+    assert f"backend ollama at {model.url} answers" in text, text  # the server probed it
+    assert "unreachable" not in text
 
 
-def test_plugin_units_pass_in_this_neovim(tmp_path: Path) -> None:
+def test_checkhealth_weft_reports_an_unreachable_backend(nvim: str, tmp_path: Path) -> None:
+    """The server probes the configured backend when :checkhealth asks (weft.status probe)."""
+    settings = {"backend": {"kind": "ollama", "url": closed_url(), "model": "test-model"}}
+    result = run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, settings)
+    text = "\n".join(result["health"])
+    assert "backend ollama at http://127.0.0.1:" in text and "is unreachable" in text, text
+    assert "ERROR" in text[text.index("is unreachable") - 200 : text.index("is unreachable")]
+
+
+def test_empty_settings_go_to_the_server_as_an_object(nvim: str, tmp_path: Path) -> None:
+    """`settings = {}` is a Lua table that JSON-encodes as [] unless marked a dictionary."""
+    run_nvim(nvim, tmp_path, "health", {"calc.py": "x = 1\n"}, {})
+    log = (tmp_path / "weft.log").read_text()
+    assert " ready (root " in log
+    assert "initializationOptions ignored" not in log
+    assert "expected an object" not in log
+
+
+def test_help_weft_opens_the_plugin_help(nvim: str, tmp_path: Path) -> None:
+    result = run_nvim(nvim, tmp_path, "help", {"calc.py": "x = 1\n"}, {})
+    assert result["help_file"] == "weft.txt"
+    assert "*weft.txt*" in result["help_line"] or "weft" in result["help_line"]
+
+
+def test_help_tags_are_current(tmp_path: Path) -> None:
+    """doc/tags is committed; regenerating it from doc/weft.txt must give the same file."""
+    doc = tmp_path / "doc"
+    shutil.copytree(PLUGIN / "doc", doc)
+    (doc / "tags").unlink()
+    subprocess.run(
+        [
+            nvim_binary("system"),
+            "--headless",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-c",
+            f"helptags {doc}",
+            "-c",
+            "qall!",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert (doc / "tags").read_text() == (PLUGIN / "doc" / "tags").read_text(), (
+        "regenerate clients/neovim/doc/tags: nvim --headless -c 'helptags clients/neovim/doc' -c q"
+    )
+
+
+def test_outage_warning_reaches_vim_notify(nvim: str, tmp_path: Path) -> None:
+    settings = {
+        "backend": {"kind": "ollama", "url": closed_url(), "model": "test-model"},
+        "completion": {"debounceMs": 0},
+    }
+    result = run_nvim(nvim, tmp_path, "outage", {"calc.py": "def f(a):\n    \n"}, settings)
+    warnings = [n for n in result["notes"] if "not answering" in n[0]]
+    assert warnings and warnings[0][1] == 3, result["notes"]  # vim.log.levels.WARN
+
+
+def test_plugin_units_pass_in_this_neovim(nvim: str, tmp_path: Path) -> None:
     """config, root detection, encodings, the version shims and the fallback's pure parts."""
-    nvim = shutil.which("nvim")
-    assert nvim, "Neovim is required for these tests: apt-get install neovim"
     out = tmp_path / "units.json"
     env = {**os.environ, "WEFT_NVIM_UNIT_OUT": str(out), "WEFT_NVIM_PLUGIN": str(PLUGIN)}
     unit = REPO / "tests" / "clients" / "nvim_unit.lua"
@@ -241,4 +318,4 @@ def test_plugin_units_pass_in_this_neovim(tmp_path: Path) -> None:
     assert out.exists(), f"nvim exited {proc.returncode}: {proc.stderr[-3000:]}"
     result = json.loads(out.read_text())
     assert not result["failed"], result["failed"]
-    assert len(result["passed"]) == 8
+    assert len(result["passed"]) == 12

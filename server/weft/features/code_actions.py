@@ -33,6 +33,7 @@ from weft.agent.loop import (
 )
 from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import PathRefused, workspace_for
+from weft.checks.feature import with_known_diagnostics
 from weft.documents import Document
 
 logger = logging.getLogger(__name__)
@@ -417,6 +418,7 @@ def register(server: Any) -> None:
             ls.client_capabilities, "text_document.code_action.resolve_support", None
         )
         can_resolve = resolvable is not None and "command" in (resolvable.properties or [])
+        params = with_known_diagnostics(ls, params)  # forwarded diagnostics, weft's own checks
         actions = list_actions(params, with_command=not can_resolve)
         if actions:
             warm_repo_map(ls)

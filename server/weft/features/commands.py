@@ -2,7 +2,8 @@
 
 ``weft.acceptCompletion`` is set as every item's ``command``, so every client (Neovim included,
 which sends no other accept event) tells the server when a suggestion was taken. ``weft.status``
-returns what the status bar shows: which backend serves, whether it is healthy, counters.
+returns what the status bar shows: which backend serves, whether it is healthy, counters; with
+the argument ``{"probe": true}`` it also asks the configured backend now (``probe``).
 """
 
 from __future__ import annotations
@@ -56,5 +57,28 @@ def register(server: Any) -> None:
         logger.info("suggestion accepted: %s", info)
 
     @server.command("weft.status")
-    def status(ls: Any, *args: Any) -> dict[str, Any]:
-        return status_of(ls)
+    async def status(ls: Any, *args: Any) -> dict[str, Any]:
+        info = status_of(ls)
+        options = args[0] if args and isinstance(args[0], dict) else {}
+        if options.get("probe") is True:
+            info["probe"] = await probe_backend(ls.settings.backend)
+        return info
+
+
+async def probe_backend(cfg: Any) -> dict[str, Any]:
+    """``weft.status`` with ``{"probe": true}``: ask the configured backend now (bounded by the
+    probe's own deadline), for ``:checkhealth`` and the like, rather than wait for a completion
+    to fail."""
+    from weft.backends.registry import probe
+
+    found = await probe(cfg)
+    out: dict[str, Any] = {
+        "kind": cfg.kind,
+        "url": found.url,
+        "reachable": found.reachable,
+        "error": found.error,
+        "models": len(found.models),
+    }
+    if cfg.kind == "auto" and found.error is not None:
+        out["fallback"] = "offline"  # auto: the built-in offline engine serves meanwhile
+    return out

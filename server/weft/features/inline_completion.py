@@ -29,8 +29,6 @@ class Answer:
     doc: Document
     offset: int
     suggestions: list[Suggestion]
-    ranged: bool = False
-    """Always give a range (a popup item is selected: items must replace its range)."""
 
 
 def _refusal(ls: Any, doc: Document | None, uri: str, rel: str) -> str | None:
@@ -115,7 +113,7 @@ async def _suggest(
     current = ls.documents.get(uri)
     if current is None or current.version != doc.version:
         return None  # the text changed while the model answered: never show a stale result
-    return Answer(doc, offset, suggestions, sel is not None) if suggestions else None
+    return Answer(doc, offset, suggestions) if suggestions else None
 
 
 def _is_backend_error(exc: BaseException) -> bool:
@@ -125,11 +123,17 @@ def _is_backend_error(exc: BaseException) -> bool:
 
 
 def to_inline_items(answer: Answer) -> list[types.InlineCompletionItem]:
+    """Every item carries its range, even an empty one at the cursor.
+
+    Clients keep showing an item while the user types on (Neovim 0.12 until its next request,
+    200 ms after the last keystroke). A range anchors the item where the request was made, so
+    the client's own prefix matching skips what was typed since: typing ``ret`` over
+    ``return a + b`` shows ``urn a + b``. Without one Neovim draws the whole item at the new
+    cursor (``retreturn a + b``) and pastes it there on accept.
+    """
     items = []
     for s in answer.suggestions:
-        rng = None
-        if answer.ranged or s.start != answer.offset or s.end != answer.offset:
-            rng = types.Range(answer.doc.position_at(s.start), answer.doc.position_at(s.end))
+        rng = types.Range(answer.doc.position_at(s.start), answer.doc.position_at(s.end))
         items.append(
             types.InlineCompletionItem(
                 insert_text=s.text,

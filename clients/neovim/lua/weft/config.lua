@@ -3,8 +3,25 @@ local M = {}
 
 local uv = vim.uv or vim.loop -- vim.loop is the 0.7–0.9 name
 
+--- The weft checkout this plugin lives in (clients/neovim/lua/weft/config.lua → the repo), or nil.
+local function checkout()
+  local here = debug.getinfo(1, "S").source:gsub("^@", "")
+  local repo = vim.fn.fnamemodify(here, ":p:h:h:h:h:h")
+  return vim.fn.filereadable(repo .. "/pyproject.toml") == 1 and repo or nil
+end
+
+--- How to install the server today: weft is not on a package index yet, so from the checkout
+--- the plugin came with (or a wheel built from it with `python -m build`).
+function M.install_hint()
+  local repo = checkout()
+  local from = repo and ("python3 -m pip install " .. vim.fn.shellescape(repo))
+    or "python3 -m pip install /path/to/weft (a checkout of weft's repository)"
+  return from .. " into a Python 3.11+ environment (or pip install a wheel built there with "
+    .. "python3 -m build), so that `weft` is on $PATH"
+end
+
 M.defaults = {
-  -- argv that starts the server (`pipx install weft` puts `weft` on PATH)
+  -- argv that starts the server (`pip install .` from a checkout puts `weft` on PATH)
   cmd = { "weft", "serve" },
   -- extra environment for the server process
   cmd_env = nil,
@@ -30,8 +47,13 @@ M.defaults = {
   -- insert-mode keys; nil leaves the key unmapped
   keymaps = {
     accept = nil, -- accept the inline suggestion (0.12+)
+    accept_word = nil, -- accept its next word (0.12+)
+    accept_line = nil, -- accept the rest of its line (0.12+)
     suggest = nil, -- fetch and insert weft's suggestion at the cursor (any version)
   },
+  -- send weft every diagnostic shown for its buffers (weft/clientDiagnostics), so Neovim's own
+  -- code-action menu offers "Fix with weft" for any server's error
+  forward_diagnostics = true,
   -- called after weft attaches to a buffer: on_attach(client, bufnr)
   on_attach = nil,
 }
@@ -39,6 +61,22 @@ M.defaults = {
 --- Deep-merges `opts` over the defaults; lists replace, tables merge.
 function M.merge(opts)
   return vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+end
+
+--- `settings` as JSON wants it: an empty Lua table encodes as `[]`, so the table and each of
+--- its sections (all objects) are marked as dictionaries when empty.
+function M.as_object(settings)
+  if type(settings) ~= "table" then
+    return settings
+  end
+  if next(settings) == nil then
+    return vim.empty_dict()
+  end
+  local out = {}
+  for key, value in pairs(settings) do
+    out[key] = (type(value) == "table" and next(value) == nil) and vim.empty_dict() or value
+  end
+  return out
 end
 
 --- An error message for bad options, or nil.

@@ -1,5 +1,5 @@
 --- :checkhealth weft — is the server command there, which completion path this Neovim uses,
---- and is weft attached here. Works with 0.7's require("health").report_* and 0.10's vim.health.
+--- is weft attached here, and does the configured model backend answer (the server probes it). Works with 0.7's require("health").report_* and 0.10's vim.health.
 local M = {}
 
 local function reporter()
@@ -28,7 +28,7 @@ function M.check()
     report.ok(("server command: %s (%s)"):format(table.concat(opts.cmd, " "), vim.fn.exepath(exe)))
   else
     report.error(("server command not found: %s"):format(exe), {
-      "Install weft: pipx install weft (or pip install weft in a Python 3.11+ environment)",
+      "Install weft: " .. require("weft.config").install_hint(),
       "or point setup({ cmd = { '/path/to/weft', 'serve' } }) at it",
     })
   end
@@ -74,6 +74,40 @@ function M.check()
     end
     report.ok(("client %d running, root %s, %d buffer(s), completion path: %s"):format(
       client.id, client.config.root_dir or "?", #buffers, #modes > 0 and table.concat(modes, ", ") or "none"))
+    M.check_backend(report, client)
+  end
+end
+
+--- Asks the running server to probe its configured model backend now (weft.status with
+--- { probe = true }) and reports what it found.
+function M.check_backend(report, client)
+  local params = { command = "weft.status", arguments = { { probe = true } } }
+  local answer, err = require("weft.lsp").call(client, "request_sync", "workspace/executeCommand", params, 10000)
+  if not answer or answer.err or type(answer.result) ~= "table" then
+    local why = err or (answer and answer.err and (answer.err.message or vim.inspect(answer.err))) or "no answer"
+    report.error(("client %d: weft.status failed: %s"):format(client.id, why))
+    return
+  end
+  local status, probe = answer.result, answer.result.probe or {}
+  for key, value in pairs(probe) do
+    if value == vim.NIL then -- JSON null (0.12 keeps it as vim.NIL)
+      probe[key] = nil
+    end
+  end
+  local where = ("backend %s%s"):format(probe.kind or status.configured or "?",
+    (probe.url and probe.url ~= "") and (" at " .. probe.url) or "")
+  if probe.reachable and not probe.error then
+    report.ok(("%s answers (%d model(s) listed); completions from %s"):format(where, probe.models or 0, status.backend))
+  elseif probe.fallback == "offline" then
+    report.info(("%s: %s; the built-in offline engine serves completions"):format(where, probe.error or "not reachable"))
+  else
+    report.error(("%s is unreachable: %s"):format(where, probe.error or "no answer"), {
+      "Start the model server, or fix backend.url / backend.model in settings or weft.toml",
+      "The weft log (:lua vim.cmd.edit(vim.lsp.get_log_path())) has each failed call",
+    })
+  end
+  if status.error ~= nil and status.error ~= vim.NIL then
+    report.warn("the last completion failed: " .. tostring(status.error))
   end
 end
 

@@ -39,14 +39,7 @@ end
 local function enable_completion(client, bufnr, opts)
   local mode = M.completion_mode(client, opts)
   if mode == "inline" then
-    vim.lsp.inline_completion.enable(true, { bufnr = bufnr, client_id = client.id })
-    if opts.keymaps.accept then
-      vim.keymap.set("i", opts.keymaps.accept, function()
-        if not vim.lsp.inline_completion.get() then
-          return opts.keymaps.accept
-        end
-      end, { buffer = bufnr, expr = true, desc = "weft: accept the suggestion" })
-    end
+    require("weft.inline").attach(client, bufnr, opts)
   elseif mode == "lsp" then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.autotrigger })
   elseif mode == "cmp" then
@@ -70,13 +63,18 @@ local function client_config(opts, root)
     cmd_env = opts.cmd_env,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
-    init_options = opts.settings,
+    init_options = config.as_object(opts.settings),
     -- Neovim answers workspace/configuration from here; weft asks for section "weft".
-    settings = { weft = opts.settings },
+    settings = { weft = config.as_object(opts.settings) },
+    -- the outage warning and bad-settings messages reach vim.notify (0.7–0.11 only echo them)
+    handlers = { ["window/showMessage"] = require("weft.messages").show_message },
     -- weft.fix / weft.refactor from code actions: prompt for the instruction, report the result
     commands = require("weft.actions").client_commands(),
     on_attach = function(client, bufnr)
       enable_completion(client, bufnr, opts)
+      if opts.forward_diagnostics ~= false then
+        require("weft.diagnostics").attach(bufnr)
+      end
       if opts.on_attach then
         opts.on_attach(client, bufnr)
       end
@@ -95,8 +93,9 @@ function M.attach(bufnr)
   if vim.fn.executable(opts.cmd[1]) ~= 1 then
     if not M._warned_cmd then
       M._warned_cmd = true
-      notify(("weft: %s is not executable; install weft (pipx install weft) or set cmd in "
-        .. "require('weft').setup{}. :checkhealth weft has details."):format(opts.cmd[1]), vim.log.levels.ERROR)
+      notify(("weft: %s is not executable; install weft (%s) or set cmd in "
+        .. "require('weft').setup{}. :checkhealth weft has details."):format(opts.cmd[1], config.install_hint()),
+        vim.log.levels.ERROR)
     end
     return nil
   end

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from weft.ignore import Rule, compile_rules, matches_rules
+from weft.settings import PrivacySettings, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +288,48 @@ def is_excluded_by_privacy(rel_path: str, globs: list[str] | tuple[str, ...]) ->
 @functools.lru_cache(maxsize=64)
 def _privacy_rules(globs: tuple[str, ...]) -> list[Rule]:
     return compile_rules(globs, source="privacy.exclude", ignore_case=True)
+
+
+def is_private_name(rel_path: str, privacy: PrivacySettings) -> bool:
+    """Whether a path is excluded by the privacy rules alone (the built-in deny list minus
+    ``excludeRemove``, then ``privacy.exclude``, each list on its own): for files outside any
+    workspace, where no ignore file applies."""
+    return is_excluded_by_privacy(rel_path, privacy.default_denies()) or is_excluded_by_privacy(
+        rel_path, privacy.exclude
+    )
+
+
+def exclusion_of(
+    root: Path | None, path: Path | None, settings: Settings, file_filter: Any = None
+) -> str | None:
+    """Why the file at ``path`` may not be read into a prompt (its exclusion reason), or None.
+
+    The one decision the server and the command line share: inside ``root`` the workspace's
+    ignore files and privacy rules apply to the lexical and the real path; outside it (or with
+    no root) the privacy rules apply to the path's name and to its real name.
+    """
+    if path is None:
+        return None
+    if root is not None:
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+        except ValueError:
+            rel = None
+        if rel is None:
+            try:
+                rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix()
+            except ValueError:
+                rel = None
+        if rel is not None:
+            if file_filter is None:
+                from weft.ignore import WorkspaceFilter
+
+                file_filter = WorkspaceFilter(root, settings)
+            return file_filter.exclusion_reason(rel, is_dir=False)  # type: ignore[no-any-return]
+    for name in (Path(path).name, Path(os.path.realpath(path)).name):
+        if is_private_name(name, settings.privacy):
+            return "privacy.exclude"
+    return None
 
 
 _URL_SECRET_PARAM = re.compile(r"(?i)([?&](?:key|api_?key|token|access_token|sig)=)[^&#]+")

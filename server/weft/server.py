@@ -26,6 +26,7 @@ from weft.backends.base import BackendError, CompletionBackend
 from weft.completion.engine import CompletionEngine
 from weft.documents import Document
 from weft.settings import BackendSettings, Settings
+from weft.trust import EditorTrust, RepoConfig
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,10 @@ class WeftServer(LanguageServer):
         self.document_listeners.append(self._offline_listener)
         self.initialized_listeners: list[Callable[[], Awaitable[Any]]] = []
         """Awaited after ``initialized`` has pulled the settings (pygls allows one handler)."""
+        self.editor_trust = EditorTrust()
+        """What the editor said about trusting the workspace (``initializationOptions``)."""
+        self.repo_config = RepoConfig()
+        """The workspace's ``weft.toml`` under its trust (``features/workspace_trust.py``)."""
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""
@@ -423,7 +428,8 @@ class WeftServer(LanguageServer):
 
     def workspace_filter(self) -> Any:
         """The ignore rules in force (.gitignore, .weftignore, index.exclude, privacy.exclude)."""
-        key = (self.root, self.settings.index.exclude, self.settings.privacy.exclude)
+        privacy = self.settings.privacy
+        key = (self.root, self.settings.index.exclude, privacy.exclude, privacy.exclude_remove)
         if self._filter is None or self._filter[0] != key:
             from weft.ignore import WorkspaceFilter
 
@@ -431,13 +437,13 @@ class WeftServer(LanguageServer):
         return self._filter[1]
 
     def is_private(self, doc: Document, rel: str | None = None) -> bool:
-        """Whether the document must never be read into a prompt (``rel``: its relative path,
-        when the caller already has it)."""
-        rel = self.relative_path(doc) if rel is None else rel
-        if doc.path is None or self.root is None or rel.startswith("../"):
-            return _matches_privacy(rel, self.settings.privacy.exclude)
-        flt = self.workspace_filter()
-        return bool(flt is not None and flt.is_excluded(rel))
+        """Whether the document must never be read into a prompt (lexical and real path,
+        ignore files and privacy rules: the same decision ``weft complete`` makes)."""
+        from weft.privacy import exclusion_of, is_private_name
+
+        if doc.path is None:
+            return is_private_name(rel or self.relative_path(doc), self.settings.privacy)
+        return exclusion_of(self.root, doc.path, self.settings, self.workspace_filter()) is not None
 
 
 def relative_path(root: Path | None, doc: Document) -> str:
@@ -450,12 +456,6 @@ def relative_path(root: Path | None, doc: Document) -> str:
         except ValueError:
             return "../" + doc.path.name
     return doc.path.name
-
-
-def _matches_privacy(rel: str, globs: list[str]) -> bool:
-    from weft.privacy import is_excluded_by_privacy
-
-    return is_excluded_by_privacy(rel.removeprefix("../"), globs)
 
 
 def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> CompletionBackend:
@@ -476,7 +476,14 @@ FeatureRegistrar = Callable[[WeftServer], None]
 
 def create_server() -> WeftServer:
     """A new server with every feature registered."""
-    from weft.features import commands, completion, inline_completion, lifecycle, text_sync
+    from weft.features import (
+        commands,
+        completion,
+        inline_completion,
+        lifecycle,
+        text_sync,
+        workspace_trust,
+    )
 
     server = WeftServer()
     registrars: list[FeatureRegistrar] = [
@@ -485,6 +492,7 @@ def create_server() -> WeftServer:
         inline_completion.register,
         completion.register,
         commands.register,
+        workspace_trust.register,
     ]
     for optional in ("weft.features.code_actions", "weft.features.index_feature"):
         try:

@@ -33,6 +33,7 @@ def server_env(tmp_root: Path) -> dict[str, str]:
         [str(REPO / "server"), str(REPO), env.get("PYTHONPATH", "")]
     ).rstrip(os.pathsep)
     env["XDG_CACHE_HOME"] = str(tmp_root / "cache")
+    env["XDG_STATE_HOME"] = str(tmp_root / "state")
     env.pop("OLLAMA_HOST", None)
     return env
 

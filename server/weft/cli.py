@@ -308,11 +308,13 @@ async def one_shot_backend(settings: Any, root: Path | None, target: Path | None
     The prompt's window still gives the engine the file's own context.
     """
     from weft.backends.registry import model_listed, probe
+    from weft.privacy import AuditLog
     from weft.server import make_backend
 
     cfg = settings.backend
+    audit = AuditLog(settings.privacy.audit_log)
     if cfg.kind == "auto":
-        info = await probe(cfg.model_copy(update={"kind": "ollama"}))
+        info = await probe(cfg.model_copy(update={"kind": "ollama"}), audit)
         if info.reachable and info.models:
             model = (
                 cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
@@ -330,7 +332,7 @@ async def one_shot_backend(settings: Any, root: Path | None, target: Path | None
             if target is not None:
                 engine.remove_file(target)
         return engine.backend()
-    return make_backend(cfg)
+    return make_backend(cfg, audit=audit)
 
 
 # -- doctor -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import weft
 from weft.backends.base import BackendError, CompletionBackend
 from weft.completion.engine import CompletionEngine
 from weft.documents import Document
+from weft.privacy import AuditLog
 from weft.settings import BackendSettings, Settings
 from weft.trust import EditorTrust, RepoConfig
 
@@ -178,6 +179,8 @@ class WeftServer(LanguageServer):
         """What the editor said about trusting the workspace (``initializationOptions``)."""
         self.repo_config = RepoConfig()
         """The workspace's ``weft.toml`` under its trust (``features/workspace_trust.py``)."""
+        self.audit = AuditLog()
+        """``privacy.auditLog``: one line per HTTP request any of the server's clients sends."""
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""
@@ -264,7 +267,7 @@ class WeftServer(LanguageServer):
             cfg = self._auto_backend
             if cfg is None or cfg.kind == "offline":
                 return
-            info = await probe(cfg)
+            info = await probe(cfg, self.audit)
             if info.reachable and info.models:
                 self.log(f"{cfg.kind} at {info.url} answers again; completions come from it again")
                 self._outage = None
@@ -354,7 +357,7 @@ class WeftServer(LanguageServer):
         from weft.backends.registry import model_listed, probe
 
         cfg = self.settings.backend.model_copy(update={"kind": "ollama"})
-        info = await probe(cfg)
+        info = await probe(cfg, self.audit)
         if info.reachable and info.models:
             model = (
                 cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
@@ -458,8 +461,11 @@ def relative_path(root: Path | None, doc: Document) -> str:
     return doc.path.name
 
 
-def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> CompletionBackend:
-    """A backend object for one backend configuration."""
+def make_backend(
+    cfg: BackendSettings, server: WeftServer | None = None, audit: AuditLog | None = None
+) -> CompletionBackend:
+    """A backend object for one backend configuration (its requests go to ``audit``, or to the
+    server's audit log)."""
     if cfg.kind == "offline":
         if server is not None:
             return server.offline_engine().backend()
@@ -468,7 +474,7 @@ def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> Comp
         return OfflineEngine(cache_dir=None).backend()
     from weft.backends.registry import create_backend
 
-    return create_backend(cfg)
+    return create_backend(cfg, audit=audit or (server.audit if server is not None else None))
 
 
 FeatureRegistrar = Callable[[WeftServer], None]

@@ -34,6 +34,7 @@ from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import TOOLS, PathRefused, ToolBox, Workspace, number_lines
 from weft.agent.verify import describe_syntax_problems, new_syntax_problems, run_verify_command
 from weft.backends.base import BackendError, BackendUnavailable, UnknownModel
+from weft.privacy import AuditLog, redactions_for_send
 from weft.sandbox import SandboxUnavailable, availability
 
 logger = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class AgentLoop:
             self.result.steps = step
             self._check_cancel()
             self.report(f"asking the model (step {step} of {self.options.max_steps})")
-            with self._timed("model"):
+            with self._timed("model"), redactions_for_send("agent", self.workspace.fired):
                 turn = await self._cancellable(self.chat.complete(self.messages, tools))
             self.messages.append(Message("assistant", turn.text, list(turn.tool_calls)))
             if turn.tool_calls:
@@ -442,8 +443,9 @@ def agent_options(settings: Any) -> AgentOptions:
     )
 
 
-def make_chat_client(settings: Any) -> ChatClient:
-    """The agent's chat client under ``settings``; raises :class:`AgentConfigError`."""
+def make_chat_client(settings: Any, audit: AuditLog | None = None) -> ChatClient:
+    """The agent's chat client under ``settings``; raises :class:`AgentConfigError`.
+    ``audit``: the server's audit log (else one from ``privacy.auditLog``, if set)."""
     backend = settings.agent.effective_backend(settings.backend)
     if backend.kind == "offline":
         raise AgentConfigError(
@@ -457,9 +459,6 @@ def make_chat_client(settings: Any) -> ChatClient:
     if settings.agent.backend is None:
         # backend.timeoutMs is tuned for inline completion; a chat turn that writes edits is slower.
         timeout_ms = max(timeout_ms, AGENT_MIN_TIMEOUT_MS)
-    audit = None
-    if settings.privacy.audit_log:
-        from weft.privacy import AuditLog
-
+    if audit is None and settings.privacy.audit_log:
         audit = AuditLog(settings.privacy.audit_log)
     return ChatClient(backend, timeout_ms / 1000, audit=audit)

@@ -41,6 +41,7 @@ def apply_sources(server: Any) -> bool:
     server.settings_error = None
     old = server.settings
     server.settings = result.settings
+    server.audit.set_path(result.settings.privacy.audit_log)
     if old.backend != result.settings.backend:
         server.run_task(server.close_backends(), "closing old backends")
         if result.settings.backend.kind == "auto":

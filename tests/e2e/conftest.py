@@ -11,8 +11,10 @@ Tests override these fixtures by name in their module:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,19 @@ async def client(
     weft_settings: dict[str, Any],
     client_capabilities: types.ClientCapabilities,
 ):
+    async with session(lsp_client, workspace_root, weft_settings, client_capabilities):
+        yield lsp_client
+
+
+@contextlib.asynccontextmanager
+async def session(
+    lsp_client: LanguageClient,
+    workspace_root: Path,
+    weft_settings: dict[str, Any],
+    client_capabilities: types.ClientCapabilities,
+) -> AsyncIterator[LanguageClient]:
+    """Initialize ``lsp_client`` on ``workspace_root`` (for modules that start the server their
+    own way, e.g. with another environment) and shut it down afterwards."""
     lsp_client.set_configuration(weft_settings, section="weft")
     lsp_client.applied_edits = []  # type: ignore[attr-defined]
     lsp_client.registrations = []  # type: ignore[attr-defined]

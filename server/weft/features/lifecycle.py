@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from weft.features import workspace_trust
 from weft.settings import merge_settings
-from weft.trust import editor_trust_from
+from weft.trust import INIT_OPTION, editor_trust_from
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ def _root_of(params: types.InitializeParams) -> Path | None:
 
 def _configuration_section(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict):
-        return value
+        # Trust is said once, at initialize; a client that echoes it here changes nothing.
+        return {k: v for k, v in value.items() if k != INIT_OPTION}
     return None
 
 

@@ -207,7 +207,8 @@ async def run(
     """Run ``argv`` with working directory ``cwd`` and wait at most ``timeout_s``.
 
     ``writable`` paths stay writable at their own place, ``mounts`` place host paths elsewhere
-    inside the sandbox; everything else is read-only. Raises :class:`SandboxUnavailable` when
+    inside the sandbox; everything else is read-only (``cwd`` is always visible, and ``/tmp``
+    is a private, empty one, so a ``cwd`` under the host's ``/tmp`` is mounted in). Raises :class:`SandboxUnavailable` when
     ``sandboxed`` and no sandbox can run here. With ``sandboxed=False`` (the user's
     ``agent.sandbox = "off"``) the command runs directly, with the user's environment.
     """
@@ -218,6 +219,8 @@ async def run(
         if problem is not None:
             raise SandboxUnavailable(problem)
         every = [*(Mount(p, p, writable=True) for p in writable), *mounts]
+        if not any(Path(cwd).is_relative_to(m.target) for m in every):
+            every.append(Mount(Path(cwd), Path(cwd)))
         command = bwrap_argv(argv, cwd, every, env)
         process_env: dict[str, str] | None = sandbox_env(env)
         start_dir = None

@@ -84,9 +84,7 @@ def workspace_files(evil: LoopbackServer, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def workspace_root(
-    tmp_path: Path, workspace_files: dict[str, str], mode: str
-) -> Path:
+def workspace_root(tmp_path: Path, workspace_files: dict[str, str], mode: str) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     for rel, text in workspace_files.items():
@@ -192,7 +190,9 @@ async def test_saving_a_changed_weft_toml_revokes_it_in_the_running_server(
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "toml", 1, toml.read_text()))
     )
-    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+    )
     await until(lambda: "which weft ignores" in log_text(client))
     await complete_once(client, workspace_root)
     assert evil.requests == []
@@ -225,7 +225,9 @@ def test_weft_trust_list_revoke_and_doctor(tmp_path: Path, evil: LoopbackServer)
     listed = weft_cli("trust", "--list")
     assert str(config_path(root)) in listed.stdout and "current" in listed.stdout
     doctor = weft_cli("doctor", "--root", str(root))
-    assert ": trusted" in doctor.stdout and f"audit log: {tmp_path}/repo-audit.jsonl" in doctor.stdout
+    assert (
+        ": trusted" in doctor.stdout and f"audit log: {tmp_path}/repo-audit.jsonl" in doctor.stdout
+    )
 
     (root / "weft.toml").write_text(repo_toml(evil, tmp_path) + "# edited\n")
     listed = weft_cli("trust", "--list")
@@ -245,7 +247,9 @@ def test_cli_ignores_untrusted_repo_config(tmp_path: Path, evil: LoopbackServer)
     (root / ".git").mkdir()
     (root / "weft.toml").write_text(repo_toml(evil, tmp_path))
     (root / "main.py").write_text("def add(a, b):\n    \n")
-    run = weft_cli("complete", f"{root / 'main.py'}:2:5", "--settings", '{"backend":{"kind":"offline"}}')
+    run = weft_cli(
+        "complete", f"{root / 'main.py'}:2:5", "--settings", '{"backend":{"kind":"offline"}}'
+    )
     assert run.returncode == 0, run.stderr
     assert evil.requests == [] and "weft trust" in run.stderr
     # --settings is the user's own: never restricted.

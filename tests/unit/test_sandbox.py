@@ -113,7 +113,13 @@ def test_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RANDOM_VARIABLE", "r")
     env = sandbox.sandbox_env({"EXTRA_TOKEN": "t", "CI": "1"})
     assert "PATH" in env and env["TMPDIR"] == "/tmp" and env["CI"] == "1"
-    for name in ("OPENAI_API_KEY", "MY_SECRET", "SOME_PASSWORD_HINT", "RANDOM_VARIABLE", "EXTRA_TOKEN"):
+    for name in (
+        "OPENAI_API_KEY",
+        "MY_SECRET",
+        "SOME_PASSWORD_HINT",
+        "RANDOM_VARIABLE",
+        "EXTRA_TOKEN",
+    ):
         assert name not in env
 
 
@@ -190,7 +196,14 @@ async def test_real_pytest_in_the_projects_venv_works_inside(tmp_path: Path) -> 
     )
     (root / "pyproject.toml").write_text('[tool.pytest.ini_options]\npythonpath = ["."]\n')
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root / ".venv")],
+        [
+            sys.executable,
+            "-m",
+            "venv",
+            "--system-site-packages",
+            "--without-pip",
+            str(root / ".venv"),
+        ],
         check=True,
     )
     argv = [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -199,7 +212,10 @@ async def test_real_pytest_in_the_projects_venv_works_inside(tmp_path: Path) -> 
     broken = "def add(a, b):\n    return a - b\n"
     failing = await run_verify_command(argv, root, {"pkg/__init__.py": broken}, 120)
     assert not failing.ok and "1 failed" in failing.output, failing.output
-    assert not (root / ".pytest_cache").exists() and (root / "pkg" / "__init__.py").read_text() != broken
+    assert (
+        not (root / ".pytest_cache").exists()
+        and (root / "pkg" / "__init__.py").read_text() != broken
+    )
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -141,6 +141,23 @@ function scenarios.health()
   result.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
+-- Neovim 0.9+'s vim.secure.read, for the distribution's older Neovim: "the user trusted it"
+-- (the file's content) or "the user declined" (nil), as test.secure says.
+if test.secure then
+  vim.secure = {
+    read = function(path)
+      result.secure_read = path
+      if test.secure ~= "trust" then
+        return nil
+      end
+      local fh = io.open(path, "rb")
+      local content = fh:read("*a")
+      fh:close()
+      return content
+    end,
+  }
+end
+
 local ok, err = pcall(function()
   vim.opt.runtimepath:prepend(test.plugin)
   vim.cmd("filetype on")

@@ -70,7 +70,7 @@ local function client_config(opts, root)
     cmd_env = opts.cmd_env,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
-    init_options = opts.settings,
+    init_options = require("weft.trust").init_options(opts.settings, root, opts),
     -- Neovim answers workspace/configuration from here; weft asks for section "weft".
     settings = { weft = opts.settings },
     -- weft.fix / weft.refactor from code actions: prompt for the instruction, report the result

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def windows(size: int) -> list[str]:
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "server" / "weft").rglob("*.py"))]
+    texts = [
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "server" / "weft").rglob("*.py"))
+    ]
     return [t[i : i + size] for t in texts for i in range(0, len(t), size)]
 
 
@@ -50,7 +52,9 @@ def main() -> int:
     planted = [lines + chunk[: max(0, args.window - len(lines))] for chunk in clean]
     for name, chunks in (("code, no secrets", clean), ("code + 31 planted secrets", planted)):
         median, found = timed(chunks, args.rounds)
-        print(f"{name:28} {len(chunks):4} windows  median {median:7.1f} us/window  findings {found}")
+        print(
+            f"{name:28} {len(chunks):4} windows  median {median:7.1f} us/window  findings {found}"
+        )
     return 0
 
 

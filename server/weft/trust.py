@@ -173,7 +173,7 @@ class RepoConfig:
     @property
     def withheld(self) -> list[str]:
         """Keys ignored only because the file is not trusted (trusting would enable them)."""
-        if self.raw is None:
+        if self.raw is None or self.trusted:
             return []
         _, strict = split_by_trust(self.raw, trusted=False)
         _, always = split_by_trust(self.raw, trusted=True)

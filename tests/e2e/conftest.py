@@ -123,19 +123,29 @@ def workspace_root(tmp_path: Path, workspace_files: dict[str, str]) -> Path:
     return root
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "weft", "serve"], server_env=None
-    ),
-)
-async def client(
-    lsp_client: LanguageClient,
-    workspace_root: Path,
-    weft_settings: dict[str, Any],
-    client_capabilities: types.ClientCapabilities,
-):
-    async with session(lsp_client, workspace_root, weft_settings, client_capabilities):
-        yield lsp_client
+def client_fixture(server_env: dict[str, str] | None = None) -> Any:
+    """The ``client`` fixture: the real server (with ``server_env``, or this process's
+    environment) initialized on ``workspace_root``. Modules that need another environment
+    (a fake HOME, say) define ``client = client_fixture(env)``."""
+
+    @pytest_lsp.fixture(
+        config=ClientServerConfig(
+            server_command=[sys.executable, "-m", "weft", "serve"], server_env=server_env
+        ),
+    )
+    async def client(
+        lsp_client: LanguageClient,
+        workspace_root: Path,
+        weft_settings: dict[str, Any],
+        client_capabilities: types.ClientCapabilities,
+    ):
+        async with session(lsp_client, workspace_root, weft_settings, client_capabilities):
+            yield lsp_client
+
+    return client
+
+
+client = client_fixture()
 
 
 @contextlib.asynccontextmanager

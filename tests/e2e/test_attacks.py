@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.chat_wire import ScriptedChat, block, call, calls, final
-from tests.e2e.conftest import inline, open_document, session, vscode_like_capabilities
+from tests.e2e.conftest import client_fixture, inline, open_document, vscode_like_capabilities
 from tests.e2e.test_cross_file import index_ready
 from tests.loopback import LoopbackServer
 from tests.wire import serve_ollama
@@ -50,19 +49,7 @@ SERVER_ENV = {
 PROBE = Path(__file__).resolve().parents[1] / "sandbox_probe.py"
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "weft", "serve"], server_env=SERVER_ENV
-    ),
-)
-async def client(
-    lsp_client: LanguageClient,
-    workspace_root: Path,
-    weft_settings: dict[str, Any],
-    client_capabilities: types.ClientCapabilities,
-):
-    async with session(lsp_client, workspace_root, weft_settings, client_capabilities):
-        yield lsp_client
+client = client_fixture(SERVER_ENV)
 
 
 SHOP = (

@@ -154,7 +154,10 @@ def test_weft_toml_trust_goes_through_vim_secure(
     when the user trusted that content through vim.secure.read (Neovim 0.9+, simulated on the
     distribution's 0.7); declined, or without vim.secure, the server ignores it."""
     ollama = serve_ollama(model, text="a + b")
-    settings = {"backend": {"kind": "ollama", "model": "test-model"}, "completion": {"debounceMs": 0}}
+    settings = {
+        "backend": {"kind": "ollama", "model": "test-model"},
+        "completion": {"debounceMs": 0},
+    }
     files = {
         "calc.py": "def add(a, b):\n    return \n",
         "weft.toml": f'[backend]\nurl = "{model.url}"\n',

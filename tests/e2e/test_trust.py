@@ -160,7 +160,11 @@ async def test_trusted_repo_config_applies(
     sent = evil.requests_to("/v1/completions")
     assert sent, "trusted weft.toml names the model server"
     assert sent[-1].headers.get("Authorization") == f"Bearer {VICTIM_KEY}"
-    assert not about_weft_toml(client)
+    await until(lambda: about_weft_toml(client))
+    # Only the user-only key is still ignored, and trusting again would not change that.
+    (message,) = about_weft_toml(client)
+    assert "agent.sandbox" in message and "backend.url" not in message
+    assert "weft trust" not in message
 
 
 async def test_trusting_from_the_editor_applies_the_file_as_it_is(

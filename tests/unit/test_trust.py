@@ -202,8 +202,17 @@ def test_consent_groups(path: str, group: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["src/app.py", "Makefile", "Dockerfile", "README.md", "docs/github.md", "package-lock.json",
-     "src/vscode_helper.py", "go.mod", "tests/test_setup.py"],  # fmt: skip
+    [
+        "src/app.py",
+        "Makefile",
+        "Dockerfile",
+        "README.md",
+        "docs/github.md",
+        "package-lock.json",
+        "src/vscode_helper.py",
+        "go.mod",
+        "tests/test_setup.py",
+    ],  # fmt: skip
 )
 def test_ordinary_files_need_no_consent(path: str) -> None:
     assert consent_reason(path) is None

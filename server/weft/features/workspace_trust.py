@@ -56,7 +56,7 @@ def trust_workspace(ls: Any, args: tuple[Any, ...]) -> dict[str, Any]:
     enabled: list[str] = []
     if before.path is not None and before.sha256 is not None and before.error is None:
         TrustStore().trust(before.path, before.sha256)
-        enabled = before.withheld if not before.trusted else []
+        enabled = before.withheld
     after = load(ls)
     apply_sources(ls)
     result: dict[str, Any] = {"trusted": after.trusted, "enabled": enabled}

@@ -23,7 +23,12 @@ PACKAGE_JSON = ROOT / "clients" / "vscode" / "package.json"
 
 sys.path.insert(0, str(ROOT / "server"))
 
-from weft.settings import Settings, flatten_schema, settings_json_schema  # noqa: E402
+from weft.settings import (  # noqa: E402
+    Settings,
+    flatten_schema,
+    settings_json_schema,
+    trust_levels,
+)
 
 SECTION_TITLES = {
     "backend": "Backend (completion model)",
@@ -35,22 +40,16 @@ SECTION_TITLES = {
     "checks": "Checks (the project's checkers)",
 }
 
-# Settings that let a workspace run programs, send data somewhere or read environment
-# variables: VS Code ignores their workspace values until the user trusts the workspace.
+# Settings that let a workspace run programs, send data somewhere, read environment variables
+# or weaken privacy: VS Code ignores their workspace values until the user trusts the workspace.
+# The server's are the trusted-only keys of the settings model (one place decides).
 RESTRICTED_KEYS = [
     "weft.server.command",
     "weft.server.python",
-    "weft.backend.url",
-    "weft.backend.apiKeyEnv",
-    "weft.agent.backend",
-    "weft.agent.verifyCommand",
-    "weft.privacy.auditLog",
-    "weft.checks.allowProjectCode",
-    *(
-        f"weft.checks.{name}.command"
-        for name in ("ruff", "pyflakes", "mypy", "pyright", "tsc", "eslint", "goVet", "cargo")
-    ),
+    *(f"weft.{key}" for key in trust_levels()),
 ]
+USER_ONLY_KEYS = [f"weft.{key}" for key, level in trust_levels().items() if level == "user"]
+"""Settings only the user's own settings may hold: scope ``machine`` (no workspace values)."""
 
 CLIENT_SECTION: dict[str, Any] = {
     "title": "Server",
@@ -139,7 +138,7 @@ def build_configuration() -> list[dict[str, Any]]:
     for key, prop in flatten_schema(schema, defs):
         section = key.split(".", 1)[0]
         entry = _leaf(prop, defs, _lookup(defaults, key))
-        entry["scope"] = "window"
+        entry["scope"] = "machine" if f"weft.{key}" in USER_ONLY_KEYS else "window"
         properties = sections.setdefault(section, {})
         properties[f"weft.{key}"] = entry
     categories = [CLIENT_SECTION]
@@ -153,7 +152,8 @@ def untrusted_workspaces() -> dict[str, Any]:
     return {
         "supported": "limited",
         "description": "In an untrusted workspace weft ignores workspace values of the settings "
-        "that start programs, choose where code is sent, or read environment variables.",
+        "that start programs, choose where code is sent, read environment variables or weaken "
+        "privacy, and the trusted-only settings of the repository's weft.toml.",
         "restrictedConfigurations": RESTRICTED_KEYS,
     }
 

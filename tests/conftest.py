@@ -14,4 +14,6 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 os.environ.setdefault("WEFT_TEST", "1")
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="weft-test-cache-")
+# The trust store and notices live here: tests never read or write the user's own.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="weft-test-state-")
 os.environ.pop("OLLAMA_HOST", None)

@@ -17,6 +17,10 @@ from typing import Any
 from weft import __version__
 
 EXIT_BAD_INPUT = 2
+CONFIG_EDITS_HELP = (
+    "with --apply, also write edits to files that can run code or weaken weft's protections "
+    "(weft.toml, ignore files, .vscode/, CI, package scripts; see docs/security.md)"
+)
 
 
 class CliError(Exception):
@@ -60,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--message", help="the diagnostic text")
     fix.add_argument("--settings", help="settings as JSON, or a JSON file")
     fix.add_argument("--apply", action="store_true", help="write the edit")
+    fix.add_argument("--allow-config-edits", action="store_true", help=CONFIG_EDITS_HELP)
 
     refactor = sub.add_parser(
         "refactor", help="run a multi-file refactor and print the verified diff"
@@ -68,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     refactor.add_argument("--root")
     refactor.add_argument("--settings", help="settings as JSON, or a JSON file")
     refactor.add_argument("--apply", action="store_true", help="write the edit")
+    refactor.add_argument("--allow-config-edits", action="store_true", help=CONFIG_EDITS_HELP)
+
+    trust = sub.add_parser(
+        "trust", help="trust DIR's weft.toml as it is now (its trusted-only settings apply)"
+    )
+    trust.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    trust_mode = trust.add_mutually_exclusive_group()
+    trust_mode.add_argument("--revoke", action="store_true", help="stop trusting DIR's weft.toml")
+    trust_mode.add_argument("--list", action="store_true", help="list trusted files")
 
     doctor = sub.add_parser(
         "doctor", help="settings in effect, backend reachability, grammars, index"
@@ -100,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             from weft.agent.command import run_refactor
 
             return run_refactor(args)
+        if command == "trust":
+            from weft.trust_command import run_trust
+
+            return run_trust(args)
     except CliError as exc:
         sys.stderr.write(f"weft: {exc}\n")
         return EXIT_BAD_INPUT
@@ -154,17 +172,21 @@ def _root_or_cwd(root: str | None) -> Path:
 
 
 def load_settings(root: Path | None, cli_value: str | None) -> tuple[Any, Any]:
-    """Defaults → weft.toml → --settings, as the server merges them. Raises CliError."""
-    from weft.settings import load_cli_source, load_toml_source, merge_settings
+    """Defaults → weft.toml (under its trust) → --settings, as the server merges them.
+    Raises CliError."""
+    from weft.settings import load_cli_source, merge_settings
+    from weft.trust import load_repo_config, untrusted_message
 
-    toml, error = load_toml_source(root)
-    if error:
-        raise CliError(error)
+    repo = load_repo_config(root)
+    if repo.error:
+        raise CliError(repo.error)
+    if repo.ignored:
+        sys.stderr.write(untrusted_message(repo) + "\n")
     try:
         cli = load_cli_source(cli_value)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    result = merge_settings([("weft.toml", toml), ("--settings", cli)])
+    result = merge_settings([("weft.toml", repo.settings), ("--settings", cli)])
     for key in result.unknown_keys:
         sys.stderr.write(f"weft: unknown setting ignored: {key}\n")
     if result.settings is None:
@@ -220,12 +242,16 @@ def offset_of(text: str, line: int, col: int) -> int:
 async def _complete(args: argparse.Namespace) -> int:
     from weft.completion.engine import CompletionEngine, CompletionRequest
     from weft.documents import UTF32, Document
+    from weft.privacy import exclusion_of
     from weft.server import relative_path
 
     path, (line, col) = parse_location(args.location, 2)
-    text = read_source(path)
     root = Path(args.root).resolve() if args.root else find_root(path.resolve().parent)
     settings, _ = load_settings(root, args.settings)
+    excluded = exclusion_of(root, path, settings)
+    if excluded is not None:
+        raise CliError(f"{path} is excluded ({excluded}); weft sends nothing from it to a model")
+    text = read_source(path)
     if len(text) > settings.index.max_file_kb * 1024:
         raise CliError(f"{path} is larger than index.maxFileKb ({settings.index.max_file_kb} KB)")
     offset = offset_of(text, line, col)
@@ -282,11 +308,13 @@ async def one_shot_backend(settings: Any, root: Path | None, target: Path | None
     The prompt's window still gives the engine the file's own context.
     """
     from weft.backends.registry import model_listed, probe
+    from weft.privacy import AuditLog
     from weft.server import make_backend
 
     cfg = settings.backend
+    audit = AuditLog(settings.privacy.audit_log)
     if cfg.kind == "auto":
-        info = await probe(cfg.model_copy(update={"kind": "ollama"}))
+        info = await probe(cfg.model_copy(update={"kind": "ollama"}), audit)
         if info.reachable and info.models:
             model = (
                 cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
@@ -304,7 +332,7 @@ async def one_shot_backend(settings: Any, root: Path | None, target: Path | None
             if target is not None:
                 engine.remove_file(target)
         return engine.backend()
-    return make_backend(cfg)
+    return make_backend(cfg, audit=audit)
 
 
 # -- doctor -----------------------------------------------------------------------------
@@ -354,6 +382,9 @@ async def _doctor(args: argparse.Namespace) -> int:
     except ImportError:
         out.write("  tree-sitter-language-pack: not installed (pip install 'weft[languages]')\n")
     out.write(f"\nindex: {_index_location(root, settings)}\n")
+    from weft.trust_command import doctor_lines
+
+    out.write("".join(line + "\n" for line in doctor_lines(root, settings)))
     return 0
 
 

@@ -6,6 +6,12 @@ Patterns follow gitignore semantics everywhere, settings globs included: a patte
 slash matches a name at any depth, one with a slash is anchored at its base folder, ``**``
 crosses folders, a trailing ``/`` matches folders only, ``!`` re-includes, and nothing inside an
 excluded folder can be re-included. The index and the agent share one :class:`WorkspaceFilter`.
+
+Decisions are made on the lexical path and on the real one: a committed symlink named
+``notes.txt`` that points at a ``.gitignore``d ``secret.env`` is as excluded as its target, and
+one that leads out of the root is ``outside``. The built-in privacy deny list and
+``privacy.exclude`` are two separate rule lists, so a ``!`` in settings never re-includes what
+the deny list excludes.
 """
 
 from __future__ import annotations
@@ -187,6 +193,17 @@ def normalize_rel(rel_path: str | os.PathLike[str]) -> str | None:
     return "/".join(parts)
 
 
+def privacy_rule_lists(settings: Settings) -> tuple[list[Rule], list[Rule]]:
+    """The built-in deny list (minus ``privacy.excludeRemove``) and ``privacy.exclude``, as two
+    rule lists that are matched separately (case-insensitively: on a case-insensitive file
+    system ``.ENV`` is ``.env``, and a miss would leak it)."""
+    privacy = settings.privacy
+    return (
+        compile_rules(privacy.default_denies(), source=PRIVACY, ignore_case=True),
+        compile_rules(privacy.exclude, source=PRIVACY, ignore_case=True),
+    )
+
+
 class WorkspaceFilter:
     """Decides whether a workspace-relative path is excluded, and why.
 
@@ -198,16 +215,19 @@ class WorkspaceFilter:
 
     def __init__(self, root: str | os.PathLike[str], settings: Settings | None = None) -> None:
         self.root = Path(root)
+        self._real_root = os.path.realpath(self.root)
         settings = settings or Settings()
-        self._privacy = compile_rules(settings.privacy.exclude, source=PRIVACY, ignore_case=True)
+        self._privacy = privacy_rule_lists(settings)
         self._index = compile_rules(settings.index.exclude, source=INDEX)
         self._ignore_files: dict[tuple[str, str], list[Rule]] = {}
         self._dir_reasons: dict[str, str | None] = {}
+        self._real_dirs: dict[str, str | None] = {}
 
     def invalidate(self) -> None:
         """Forget cached ignore files and folder decisions (an ignore file changed)."""
         self._ignore_files.clear()
         self._dir_reasons.clear()
+        self._real_dirs.clear()
 
     def is_excluded(self, rel_path: str | os.PathLike[str], is_dir: bool | None = None) -> bool:
         return self.exclusion_reason(rel_path, is_dir) is not None
@@ -215,12 +235,53 @@ class WorkspaceFilter:
     def exclusion_reason(
         self, rel_path: str | os.PathLike[str], is_dir: bool | None = None
     ) -> str | None:
-        """Why ``rel_path`` is excluded, or None when it is not."""
+        """Why ``rel_path`` is excluded, or None when it is not: its lexical path first, then
+        the path it really is once symlinks are resolved."""
         rel = normalize_rel(rel_path)
         if rel is None:
             return OUTSIDE
         if not rel:
             return None
+        reason = self._lexical_reason(rel, is_dir)
+        if reason is not None:
+            return reason
+        real = self._real_rel(rel)
+        if real == rel:
+            return None
+        return OUTSIDE if real is None else self._lexical_reason(real, is_dir)
+
+    def _real_rel(self, rel: str) -> str | None:
+        """``rel`` with symlinks resolved, relative to the real root (None: it leaves the root).
+        Folders are resolved once and cached; only a final component that is a link costs a
+        ``realpath``."""
+        parent, _, name = rel.rpartition("/")
+        real_parent = self._real_dir(parent) if parent else ""
+        if real_parent is None:
+            return None
+        candidate = f"{real_parent}/{name}" if real_parent else name
+        full = os.path.join(self._real_root, candidate)
+        if not os.path.islink(full):
+            return candidate
+        return self._inside(os.path.realpath(full))
+
+    def _real_dir(self, rel_dir: str) -> str | None:
+        if rel_dir in self._real_dirs:
+            return self._real_dirs[rel_dir]
+        real = self._inside(os.path.realpath(os.path.join(self._real_root, rel_dir)))
+        if len(self._real_dirs) > 100_000:
+            self._real_dirs.clear()
+        self._real_dirs[rel_dir] = real
+        return real
+
+    def _inside(self, real: str) -> str | None:
+        if real == self._real_root:
+            return ""
+        prefix = self._real_root.rstrip(os.sep) + os.sep
+        if not real.startswith(prefix):
+            return None
+        return real[len(prefix) :].replace(os.sep, "/")
+
+    def _lexical_reason(self, rel: str, is_dir: bool | None) -> str | None:
         parent = rel.rpartition("/")[0]
         if parent:
             reason = self._dir_reason(parent)
@@ -247,7 +308,7 @@ class WorkspaceFilter:
         name = rel.rpartition("/")[2]
         if is_dir and (name in BUILTIN_DIRS or (self.root / rel / "pyvenv.cfg").is_file()):
             return BUILTIN
-        for reason, rules in ((PRIVACY, self._privacy), (INDEX, self._index)):
+        for reason, rules in (*((PRIVACY, r) for r in self._privacy), (INDEX, self._index)):
             rule = last_match(rules, rel, is_dir)
             if rule is not None and not rule.negate:
                 return reason

@@ -25,7 +25,9 @@ import weft
 from weft.backends.base import BackendError, CompletionBackend
 from weft.completion.engine import CompletionEngine
 from weft.documents import Document
+from weft.privacy import AuditLog
 from weft.settings import BackendSettings, Settings
+from weft.trust import EditorTrust, RepoConfig
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,12 @@ class WeftServer(LanguageServer):
         self.document_listeners.append(self._offline_listener)
         self.initialized_listeners: list[Callable[[], Awaitable[Any]]] = []
         """Awaited after ``initialized`` has pulled the settings (pygls allows one handler)."""
+        self.editor_trust = EditorTrust()
+        """What the editor said about trusting the workspace (``initializationOptions``)."""
+        self.repo_config = RepoConfig()
+        """The workspace's ``weft.toml`` under its trust (``features/workspace_trust.py``)."""
+        self.audit = AuditLog()
+        """``privacy.auditLog``: one line per HTTP request any of the server's clients sends."""
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""
@@ -259,7 +267,7 @@ class WeftServer(LanguageServer):
             cfg = self._auto_backend
             if cfg is None or cfg.kind == "offline":
                 return
-            info = await probe(cfg)
+            info = await probe(cfg, self.audit)
             if info.reachable and info.models:
                 self.log(f"{cfg.kind} at {info.url} answers again; completions come from it again")
                 self._outage = None
@@ -349,7 +357,7 @@ class WeftServer(LanguageServer):
         from weft.backends.registry import model_listed, probe
 
         cfg = self.settings.backend.model_copy(update={"kind": "ollama"})
-        info = await probe(cfg)
+        info = await probe(cfg, self.audit)
         if info.reachable and info.models:
             model = (
                 cfg.model if cfg.model and model_listed(cfg.model, info.models) else info.models[0]
@@ -423,7 +431,8 @@ class WeftServer(LanguageServer):
 
     def workspace_filter(self) -> Any:
         """The ignore rules in force (.gitignore, .weftignore, index.exclude, privacy.exclude)."""
-        key = (self.root, self.settings.index.exclude, self.settings.privacy.exclude)
+        privacy = self.settings.privacy
+        key = (self.root, self.settings.index.exclude, privacy.exclude, privacy.exclude_remove)
         if self._filter is None or self._filter[0] != key:
             from weft.ignore import WorkspaceFilter
 
@@ -431,13 +440,13 @@ class WeftServer(LanguageServer):
         return self._filter[1]
 
     def is_private(self, doc: Document, rel: str | None = None) -> bool:
-        """Whether the document must never be read into a prompt (``rel``: its relative path,
-        when the caller already has it)."""
-        rel = self.relative_path(doc) if rel is None else rel
-        if doc.path is None or self.root is None or rel.startswith("../"):
-            return _matches_privacy(rel, self.settings.privacy.exclude)
-        flt = self.workspace_filter()
-        return bool(flt is not None and flt.is_excluded(rel))
+        """Whether the document must never be read into a prompt (lexical and real path,
+        ignore files and privacy rules: the same decision ``weft complete`` makes)."""
+        from weft.privacy import exclusion_of, is_private_name
+
+        if doc.path is None:
+            return is_private_name(rel or self.relative_path(doc), self.settings.privacy)
+        return exclusion_of(self.root, doc.path, self.settings, self.workspace_filter()) is not None
 
 
 def relative_path(root: Path | None, doc: Document) -> str:
@@ -452,14 +461,11 @@ def relative_path(root: Path | None, doc: Document) -> str:
     return doc.path.name
 
 
-def _matches_privacy(rel: str, globs: list[str]) -> bool:
-    from weft.privacy import is_excluded_by_privacy
-
-    return is_excluded_by_privacy(rel.removeprefix("../"), globs)
-
-
-def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> CompletionBackend:
-    """A backend object for one backend configuration."""
+def make_backend(
+    cfg: BackendSettings, server: WeftServer | None = None, audit: AuditLog | None = None
+) -> CompletionBackend:
+    """A backend object for one backend configuration (its requests go to ``audit``, or to the
+    server's audit log)."""
     if cfg.kind == "offline":
         if server is not None:
             return server.offline_engine().backend()
@@ -468,7 +474,7 @@ def make_backend(cfg: BackendSettings, server: WeftServer | None = None) -> Comp
         return OfflineEngine(cache_dir=None).backend()
     from weft.backends.registry import create_backend
 
-    return create_backend(cfg)
+    return create_backend(cfg, audit=audit or (server.audit if server is not None else None))
 
 
 FeatureRegistrar = Callable[[WeftServer], None]
@@ -476,7 +482,14 @@ FeatureRegistrar = Callable[[WeftServer], None]
 
 def create_server() -> WeftServer:
     """A new server with every feature registered."""
-    from weft.features import commands, completion, inline_completion, lifecycle, text_sync
+    from weft.features import (
+        commands,
+        completion,
+        inline_completion,
+        lifecycle,
+        text_sync,
+        workspace_trust,
+    )
 
     server = WeftServer()
     registrars: list[FeatureRegistrar] = [
@@ -485,6 +498,7 @@ def create_server() -> WeftServer:
         inline_completion.register,
         completion.register,
         commands.register,
+        workspace_trust.register,
     ]
     for optional in (
         "weft.features.code_actions",

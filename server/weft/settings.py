@@ -2,6 +2,13 @@
 
 Sources, later wins: built-in defaults → ``weft.toml`` at the workspace root →
 ``initializationOptions`` → ``workspace/configuration`` section ``weft`` → ``--settings``.
+
+Trust is a property of a setting, declared here next to it: a field declared with
+``json_schema_extra={"trustedOnly": True}`` names a command, a network destination or a
+credential, or weakens privacy, so ``weft.toml`` may set it only once the user has trusted that
+file's exact content (``weft.trust``). ``"userOnly": True`` goes further: only the user's own
+sources (editor settings, ``initializationOptions``, ``--settings``) may set it, never a
+repository. :func:`trust_levels` lists both.
 A source is a nested dict; dotted keys (``"backend.kind": "ollama"``, as VS Code may send
 them) are expanded first. Unknown keys are reported and dropped; a merge that does not
 validate is reported once, naming the keys, and the caller keeps its previous settings.
@@ -48,11 +55,32 @@ DEFAULT_PRIVACY_EXCLUDE = [
     "*.pem",
     "*.key",
     "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
     "*.p12",
     "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.kdbx",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    ".htpasswd",
+    ".aws/",
+    ".ssh/",
+    ".gnupg/",
     "secrets/**",
     "**/secrets/**",
 ]
+"""The built-in privacy deny list: always in force, ``privacy.exclude`` adds to it and only the
+trusted-only ``privacy.excludeRemove`` takes patterns out."""
+
+TRUSTED_ONLY: dict[str, Any] = {"trustedOnly": True}
+"""``json_schema_extra`` of a setting that a repository's ``weft.toml`` may set only when trusted."""
+USER_ONLY: dict[str, Any] = {"trustedOnly": True, "userOnly": True}
+"""``json_schema_extra`` of a setting that only the user's own sources may set."""
 
 
 class _Model(BaseModel):
@@ -72,17 +100,20 @@ class BackendSettings(_Model):
         "auto",
         description="Model server kind. auto: Ollama on localhost if it answers with a model, "
         "else the built-in offline engine.",
+        json_schema_extra=TRUSTED_ONLY,  # each kind has a default URL: a network destination
     )
     url: str | None = Field(
         None,
         description="Base URL as each vendor's SDK takes it (null: the kind's default, e.g. "
         "http://127.0.0.1:11434 for Ollama, https://api.openai.com/v1 for OpenAI).",
+        json_schema_extra=TRUSTED_ONLY,
     )
     model: str | None = Field(None, description="Model name sent to the backend.")
     api_key_env: str | None = Field(
         None,
         description="Name of the environment variable that holds the API key (null: no key). "
         "Keys are never read from settings themselves.",
+        json_schema_extra=TRUSTED_ONLY,
     )
     api: Literal["completions", "chat"] = Field(
         "completions",
@@ -146,21 +177,31 @@ class AgentSettings(_Model):
     """Stage 2: fix and refactor code actions."""
 
     backend: BackendSettings | None = Field(
-        None, description="Chat model for the agent, same shape as backend (null: use backend)."
+        None,
+        description="Chat model for the agent, same shape as backend (null: use backend).",
+        json_schema_extra=TRUSTED_ONLY,
     )
     max_steps: int = Field(
         12, ge=1, le=100, description="Most model turns per run (tool calls and repairs)."
     )
     verify_command: list[str] | None = Field(
         None,
-        description="argv run in a temporary copy of the workspace with the edits applied; a "
-        "non-zero exit is fed back to the model (null: only the re-parse check).",
+        description="argv run in a sandboxed scratch copy of the workspace with the edits "
+        "applied; a non-zero exit is fed back to the model (null: only the re-parse check).",
+        json_schema_extra=TRUSTED_ONLY,
     )
     verify_timeout_s: float = Field(
         120.0, gt=0, le=3600, description="Deadline for verifyCommand, seconds."
     )
     tool_calling: bool = Field(
         True, description="Use tool calling; false: a single-shot prompt for models without tools."
+    )
+    sandbox: Literal["on", "off"] = Field(
+        "on",
+        description="on: commands weft runs (verifyCommand) run in a bubblewrap sandbox with no "
+        "network, a read-only file system and no credentials, and are refused where no sandbox "
+        "is available; off: they run with your full rights (user settings only).",
+        json_schema_extra=USER_ONLY,
     )
 
     def effective_backend(self, fallback: BackendSettings) -> BackendSettings:
@@ -177,7 +218,9 @@ class IndexSettings(_Model):
         1024, ge=1, le=1_048_576, description="Files larger than this are skipped."
     )
     cache_dir: str | None = Field(
-        None, description="Where the on-disk index lives (null: $XDG_CACHE_HOME/weft)."
+        None,
+        description="Where the on-disk index lives (null: $XDG_CACHE_HOME/weft).",
+        json_schema_extra=TRUSTED_ONLY,
     )
     workspace_symbols: bool = Field(
         False,
@@ -189,15 +232,33 @@ class PrivacySettings(_Model):
     """What may leave the machine."""
 
     redact_secrets: bool = Field(
-        True, description="Mask API keys, tokens and private keys in prompts."
+        True,
+        description="Mask API keys, tokens and private keys in everything sent to a model.",
+        json_schema_extra=TRUSTED_ONLY,
     )
     exclude: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_PRIVACY_EXCLUDE),
-        description="Globs never read into a prompt, indexed or edited.",
+        default_factory=list,
+        description="Globs never read into a prompt, indexed or edited, in addition to the "
+        "built-in deny list (.env*, *.pem, *.key, id_rsa*, .netrc, .ssh/, secrets/**, …); a "
+        "`!` pattern here re-includes only what these globs excluded.",
+    )
+    exclude_remove: list[str] = Field(
+        default_factory=list,
+        description="Patterns of the built-in deny list to switch off, exactly as listed in "
+        'docs/security.md (e.g. "*.key").',
+        json_schema_extra=TRUSTED_ONLY,
     )
     audit_log: str | None = Field(
-        None, description="Append every prompt sent to this file (null: off)."
+        None,
+        description="Append one JSON line per HTTP request sent to a model server (time, "
+        "endpoint, model, bytes, which redactions fired) to this file (null: off).",
+        json_schema_extra=TRUSTED_ONLY,
     )
+
+    def default_denies(self) -> tuple[str, ...]:
+        """The built-in deny list minus ``excludeRemove``."""
+        removed = set(self.exclude_remove)
+        return tuple(glob for glob in DEFAULT_PRIVACY_EXCLUDE if glob not in removed)
 
 
 class CheckerSettings(_Model):
@@ -264,6 +325,61 @@ class Settings(_Model):
 def settings_json_schema() -> dict[str, Any]:
     """The JSON schema of :class:`Settings`, camelCase keys."""
     return Settings.model_json_schema(by_alias=True)
+
+
+# -- trust -------------------------------------------------------------------------------
+
+TrustLevel = Literal["trusted", "user"]
+
+
+def _trust_of(info: Any) -> TrustLevel | None:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("userOnly"):
+        return "user"
+    return "trusted" if extra.get("trustedOnly") else None
+
+
+def trust_levels(model: type[BaseModel] = Settings, prefix: str = "") -> dict[str, TrustLevel]:
+    """Dotted camelCase key → ``trusted`` (trusted-only) or ``user`` (user-level only), for
+    every restricted setting; a restricted section covers all its keys."""
+    out: dict[str, TrustLevel] = {}
+    for name, info in model.model_fields.items():
+        key = prefix + to_camel(name)
+        level = _trust_of(info)
+        sub = _submodel(info.annotation)
+        if level is not None:
+            out[key] = level
+        elif sub is not None:
+            out.update(trust_levels(sub, key + "."))
+    return out
+
+
+def split_by_trust(
+    raw: Mapping[str, Any], trusted: bool, model: type[BaseModel] = Settings, prefix: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    """A repository source without the keys it may not set: trusted-only keys unless
+    ``trusted``, user-only keys always. Returns what is kept and the dotted camelCase names of
+    what was dropped. Unknown keys are kept (the merge reports them)."""
+    fields = _field_index(model)
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in expand_dotted(raw).items():
+        hit = fields.get(str(key))
+        if hit is None:
+            kept[key] = value
+            continue
+        name, annotation = hit
+        dotted = prefix + to_camel(name)
+        level = _trust_of(model.model_fields[name])
+        if level == "user" or (level == "trusted" and not trusted):
+            dropped.append(dotted)
+            continue
+        sub = _submodel(annotation)
+        if sub is not None and isinstance(value, Mapping):
+            value, more = split_by_trust(value, trusted, sub, dotted + ".")
+            dropped.extend(more)
+        kept[key] = value
+    return kept, dropped
 
 
 # -- merging -----------------------------------------------------------------------------
@@ -459,13 +575,27 @@ def render_settings_markdown() -> str:
         "In VS Code each key is `weft.<key>`; in `weft.toml` sections are tables (`[backend]`).",
         "API keys are never settings: `backend.apiKeyEnv` names the environment variable.",
         "",
-        "| key | type | default | description |",
-        "|---|---|---|---|",
+        "Column *trust*: **trusted-only** keys take effect from a repository's `weft.toml` only "
+        "after `weft trust` (or trusting the workspace in the editor) for that exact file "
+        "content; **user only** keys are never read from `weft.toml`. Your own editor settings, "
+        "`initializationOptions` and `--settings` may set every key. See docs/security.md.",
+        "",
+        "| key | type | default | trust | description |",
+        "|---|---|---|---|---|",
     ]
     for key, prop in flatten_schema(schema, defs):
         description = prop.get("description", "").replace("|", "\\|")
-        default = json.dumps(prop.get("default"))
-        lines.append(f"| `{key}` | {_type_text(prop, defs)} | `{default}` | {description} |")
+        default = json.dumps(prop.get("default", [] if prop.get("type") == "array" else None))
+        trust = (
+            "user only"
+            if prop.get("userOnly")
+            else "trusted-only"
+            if prop.get("trustedOnly")
+            else "safe"
+        )
+        lines.append(
+            f"| `{key}` | {_type_text(prop, defs)} | `{default}` | {trust} | {description} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,10 @@ Tests override these fixtures by name in their module:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ def server_env(tmp_root: Path) -> dict[str, str]:
         [str(REPO / "server"), str(REPO), env.get("PYTHONPATH", "")]
     ).rstrip(os.pathsep)
     env["XDG_CACHE_HOME"] = str(tmp_root / "cache")
+    env["XDG_STATE_HOME"] = str(tmp_root / "state")
     env.pop("OLLAMA_HOST", None)
     return env
 
@@ -120,17 +123,40 @@ def workspace_root(tmp_path: Path, workspace_files: dict[str, str]) -> Path:
     return root
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "weft", "serve"], server_env=None
-    ),
-)
-async def client(
+def client_fixture(server_env: dict[str, str] | None = None) -> Any:
+    """The ``client`` fixture: the real server (with ``server_env``, or this process's
+    environment) initialized on ``workspace_root``. Modules that need another environment
+    (a fake HOME, say) define ``client = client_fixture(env)``."""
+
+    @pytest_lsp.fixture(
+        config=ClientServerConfig(
+            server_command=[sys.executable, "-m", "weft", "serve"], server_env=server_env
+        ),
+    )
+    async def client(
+        lsp_client: LanguageClient,
+        workspace_root: Path,
+        weft_settings: dict[str, Any],
+        client_capabilities: types.ClientCapabilities,
+    ):
+        async with session(lsp_client, workspace_root, weft_settings, client_capabilities):
+            yield lsp_client
+
+    return client
+
+
+client = client_fixture()
+
+
+@contextlib.asynccontextmanager
+async def session(
     lsp_client: LanguageClient,
     workspace_root: Path,
     weft_settings: dict[str, Any],
     client_capabilities: types.ClientCapabilities,
-):
+) -> AsyncIterator[LanguageClient]:
+    """Initialize ``lsp_client`` on ``workspace_root`` (for modules that start the server their
+    own way, e.g. with another environment) and shut it down afterwards."""
     lsp_client.set_configuration(weft_settings, section="weft")
     lsp_client.applied_edits = []  # type: ignore[attr-defined]
     lsp_client.registrations = []  # type: ignore[attr-defined]

@@ -76,6 +76,7 @@ def test_complete_reads_weft_toml_from_the_root(project, ollama):
     (project / "weft.toml").write_text(
         f'[backend]\nkind = "ollama"\nurl = "{ollama.url}"\nmodel = "toml-model"\n'
     )
+    assert weft("trust", str(project)).returncode == 0  # backend.url is trusted-only
     run = weft("complete", f"{project / 'main.py'}:2:5")
     assert run.returncode == 0, run.stderr
     assert ollama.requests_to("/api/generate")[-1].body["model"] == "toml-model"

@@ -159,6 +159,32 @@ def test_completion_fallback_inserts_the_model_suggestion(
     assert sent[-1].body["model"] == "test-model"
 
 
+@pytest.mark.parametrize("secure", ["trust", "decline", None])
+def test_weft_toml_trust_goes_through_vim_secure(
+    tmp_path: Path, model: LoopbackServer, secure: str | None
+) -> None:
+    """The repository's weft.toml names the model server (a trusted-only key): it applies only
+    when the user trusted that content through vim.secure.read (Neovim 0.9+, simulated on the
+    distribution's 0.7); declined, or without vim.secure, the server ignores it."""
+    ollama = serve_ollama(model, text="a + b")
+    settings = {
+        "backend": {"kind": "ollama", "model": "test-model"},
+        "completion": {"debounceMs": 0},
+    }
+    files = {
+        "calc.py": "def add(a, b):\n    return \n",
+        "weft.toml": f'[backend]\nurl = "{model.url}"\n',
+    }
+    result = run_nvim(tmp_path, "completion", files, settings, cursor=[2, 11], secure=secure)
+    if secure is not None:
+        assert result["secure_read"] == str(tmp_path / "workspace" / "weft.toml")
+    if secure == "trust":
+        assert result["inserted"].endswith("a + b")
+        assert ollama.requests()
+    else:
+        assert result["inserted"] is None and ollama.requests() == []
+
+
 def test_weft_fix_applies_one_edit_across_two_buffers(
     nvim: str, tmp_path: Path, model: LoopbackServer
 ) -> None:

@@ -16,7 +16,8 @@ from tests.wire import serve_ollama
 def workspace_files():
     return {
         "main.py": "def add(a, b):\n    \n",
-        "weft.toml": '[backend]\nkind = "ollama"\nmodel = "from-toml"\n[completion]\nmaxTokens = 33\n',
+        # Safe keys only: an untrusted weft.toml may tune completion and name the model.
+        "weft.toml": '[backend]\nmodel = "from-toml"\n[completion]\nmaxTokens = 33\n',
     }
 
 
@@ -24,7 +25,7 @@ def workspace_files():
 def weft_settings(loopback):
     # initializationOptions and workspace/configuration both get this (the fixture sets both).
     return {
-        "backend": {"url": loopback.url, "timeoutMs": 2000},
+        "backend": {"kind": "ollama", "url": loopback.url, "timeoutMs": 2000},
         "completion": {"debounceMs": 0},
         "index": {"enabled": False},
         "notASetting": True,
@@ -47,7 +48,10 @@ async def test_did_change_configuration_repulls_and_applies_to_next_request(
     serve_ollama(loopback, text="return a + b\n")
     uri = open_document(client, workspace_root, "main.py")
     client.set_configuration(
-        {"backend": {"url": loopback.url, "model": "changed"}, "completion": {"debounceMs": 0}},
+        {
+            "backend": {"kind": "ollama", "url": loopback.url, "model": "changed"},
+            "completion": {"debounceMs": 0},
+        },
         section="weft",
     )
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
@@ -62,7 +66,8 @@ async def test_invalid_value_keeps_previous_settings_with_one_message(
     serve_ollama(loopback, text="return a + b\n")
     uri = open_document(client, workspace_root, "main.py")
     client.set_configuration(
-        {"backend": {"url": loopback.url, "model": "bad", "timeoutMs": "soon"}}, section="weft"
+        {"backend": {"kind": "ollama", "url": loopback.url, "model": "bad", "timeoutMs": "soon"}},
+        section="weft",
     )
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     await asyncio.sleep(0.3)

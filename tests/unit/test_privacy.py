@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import Counter
 
 import pytest
 
@@ -18,6 +19,7 @@ from weft.privacy import (
     AuditLog,
     is_excluded_by_privacy,
     redact_secrets,
+    redactions_for_send,
 )
 from weft.settings import DEFAULT_PRIVACY_EXCLUDE
 
@@ -249,26 +251,37 @@ def test_negation_comments_and_order():
     assert not is_excluded_by_privacy("anything", [])
 
 
-def test_audit_log_appends_one_json_line_per_record(tmp_path):
+def test_audit_log_appends_one_json_line_per_request(tmp_path):
     path = tmp_path / "sub" / "audit.jsonl"
     log = AuditLog(path)
-    log.record("fim", "ollama", "http://127.0.0.1:11434/api/generate", {"prompt": "def f(", "n": 1})
-    log.record("chat", "openai", "https://api.example.com/v1/chat?key=SECRET123", {"x": b"\x00"})
+    log.record_request("POST", "http://127.0.0.1:11434/api/generate", "qwen", 1234)
+    with redactions_for_send("agent", Counter({"github-token": 2})):
+        log.record_request("POST", "https://api.example.com/v1/chat?key=SECRET123", "gpt", 99)
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2
     first, second = json.loads(lines[0]), json.loads(lines[1])
-    assert first["kind"] == "fim" and first["backend"] == "ollama"
-    assert first["payload"] == {"prompt": "def f(", "n": 1}
-    assert first["time"].endswith("+00:00")
-    assert "SECRET123" not in second["url"]
+    assert first["kind"] == "probe" and first["model"] == "qwen" and first["bytes"] == 1234
+    assert first["redactions"] == {} and first["time"].endswith("+00:00")
+    assert second["kind"] == "agent" and second["redactions"] == {"github-token": 2}
+    assert "SECRET123" not in second["endpoint"]
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_audit_log_off_writes_nothing(tmp_path):
+    log = AuditLog(None)
+    log.record_request("POST", "http://x/", "m", 1)
+    log.set_path(tmp_path / "a.jsonl")
+    log.record_request("POST", "http://x/", "m", 1)
+    log.set_path(None)
+    log.record_request("POST", "http://x/", "m", 1)
+    assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 1
 
 
 def test_audit_log_never_raises(tmp_path, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("")
     log = AuditLog(blocker / "audit.jsonl")  # its parent is a file: cannot be created
-    log.record("fim", "openai", "u", {"a": 1})
+    log.record_request("POST", "u", "m", 1)
     assert any("audit log" in r.message for r in caplog.records)
 
 
@@ -278,7 +291,7 @@ def test_audit_log_threads_do_not_interleave(tmp_path):
 
     def worker(n: int) -> None:
         for i in range(20):
-            log.record("fim", "b", "u", {"worker": n, "i": i, "text": big})
+            log.record({"worker": n, "i": i, "text": big})
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
     for t in threads:
@@ -287,4 +300,4 @@ def test_audit_log_threads_do_not_interleave(tmp_path):
         t.join()
     lines = (tmp_path / "audit.jsonl").read_text().splitlines()
     assert len(lines) == 80
-    assert all(json.loads(line)["payload"]["text"] == big for line in lines)
+    assert all(json.loads(line)["text"] == big for line in lines)

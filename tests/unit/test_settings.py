@@ -24,7 +24,8 @@ def test_defaults_when_no_source():
     assert result.settings == Settings()
     assert result.settings.backend.kind == "auto"
     assert result.settings.backend.timeout_ms == 5000
-    assert ".env*" in result.settings.privacy.exclude
+    assert ".env*" in result.settings.privacy.default_denies()
+    assert result.settings.privacy.exclude == []
 
 
 def test_later_sources_win_key_by_key():

@@ -18,8 +18,9 @@ import { askInstruction, showAgentResult } from './commands';
 import { LaunchError, resolveServerArgv } from './launcher';
 import { createMiddleware } from './middleware';
 import { execProbe } from './python';
-import { explicitSettings, needsRestart, restrictedKeys, SECTION, serverSettingKeys } from './settings';
+import { explicitSettings, needsRestart, restrictedKeys, SECTION, serverSettingKeys, userOnlyKeys } from './settings';
 import { StatusBar } from './status';
+import { recordGrantedTrust, withTrust } from './trust';
 import { execRunner } from './venv';
 
 export const SHOW_LOG_COMMAND = 'weft.showLog';
@@ -36,6 +37,7 @@ export class WeftController implements vscode.Disposable {
     private pollTimer: NodeJS.Timeout | undefined;
     private readonly keys: string[];
     private readonly restricted: Set<string>;
+    private readonly userOnly: Set<string>;
     private readonly disposables: vscode.Disposable[] = [];
 
     constructor(private readonly context: vscode.ExtensionContext) {
@@ -43,12 +45,13 @@ export class WeftController implements vscode.Disposable {
         this.status = new StatusBar(SHOW_LOG_COMMAND);
         this.keys = serverSettingKeys(context.extension.packageJSON);
         this.restricted = restrictedKeys(context.extension.packageJSON);
+        this.userOnly = userOnlyKeys(context.extension.packageJSON);
         this.status.update((m) => { m.completionsEnabled = this.completionsEnabled(); });
         this.disposables.push(
             this.log,
             this.status,
             vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
-            vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleRestart()),
+            vscode.workspace.onDidGrantWorkspaceTrust(() => void this.onTrustGranted()),
         );
     }
 
@@ -72,7 +75,18 @@ export class WeftController implements vscode.Disposable {
     serverSettings(scopeUri?: string): Record<string, unknown> {
         const scope = scopeUri ? vscode.Uri.parse(scopeUri) : undefined;
         const config = vscode.workspace.getConfiguration(SECTION, scope);
-        return explicitSettings(config, this.keys, vscode.workspace.isTrusted, this.restricted);
+        return explicitSettings(config, this.keys, vscode.workspace.isTrusted, this.restricted, this.userOnly);
+    }
+
+    /** The user trusted the workspace: record its weft.toml as trusted, then restart so the
+     * server gets the workspace's restricted settings too. */
+    private async onTrustGranted(): Promise<void> {
+        const client = this.client;
+        const execute = client?.isRunning()
+            ? (command: string, args: unknown[]) => client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })
+            : undefined;
+        await recordGrantedTrust(execute, (message) => this.log.info(message));
+        this.scheduleRestart();
     }
 
     private enqueue(step: () => Promise<void>): Promise<void> {
@@ -180,7 +194,7 @@ export class WeftController implements vscode.Disposable {
             documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
             outputChannel: this.log,
             revealOutputChannelOn: RevealOutputChannelOn.Never,
-            initializationOptions: this.serverSettings(),
+            initializationOptions: withTrust(this.serverSettings(), vscode.workspace.isTrusted),
             synchronize: { configurationSection: SECTION },
             middleware,
         };

@@ -53,14 +53,35 @@ export function restrictedKeys(packageJson: unknown): Set<string> {
 }
 
 /**
+ * Settings only the user's own settings may hold (the server's user-only keys, contributed with
+ * scope `machine` or `application`): a workspace's value never counts, trusted or not.
+ */
+export function userOnlyKeys(packageJson: unknown): Set<string> {
+    const contributes = (packageJson as { contributes?: { configuration?: unknown } }).contributes;
+    const raw = contributes?.configuration;
+    const categories = (Array.isArray(raw) ? raw : raw ? [raw] : []) as { properties?: Record<string, { scope?: string }> }[];
+    const keys = new Set<string>();
+    for (const category of categories) {
+        for (const [name, property] of Object.entries(category.properties ?? {})) {
+            if (property.scope === 'machine' || property.scope === 'application') {
+                keys.add(name.replace(/^weft\./, ''));
+            }
+        }
+    }
+    return keys;
+}
+
+/**
  * The explicitly set server settings as the nested camelCase object the server expects.
- * In an untrusted workspace, restricted keys take only the user's own (global) value.
+ * In an untrusted workspace, restricted keys take only the user's own (global) value; user-only
+ * keys take it always.
  */
 export function explicitSettings(
     config: ConfigurationLike,
     keys: readonly string[],
     trusted = true,
     restricted: ReadonlySet<string> = new Set(),
+    userOnly: ReadonlySet<string> = new Set(),
 ): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     for (const key of keys) {
@@ -68,7 +89,7 @@ export function explicitSettings(
         if (!info) {
             continue;
         }
-        const value = !trusted && restricted.has(key)
+        const value = userOnly.has(key) || (!trusted && restricted.has(key))
             ? info.globalValue
             : info.workspaceFolderValue ?? info.workspaceValue ?? info.globalValue;
         if (value !== undefined) {

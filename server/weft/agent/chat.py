@@ -292,12 +292,14 @@ class ChatClient:
         audit: Any = None,
     ) -> None:
         self.backend = backend
-        self.audit = audit
-        """An ``weft.privacy.AuditLog`` (or None): every request body is appended to it."""
         self.format = wire_format(backend)
         self.url = chat_url(backend)
         self.timeout_s = timeout_s
-        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=5.0))
+        hooks = audit.hooks(backend.model) if audit is not None else None
+        """An ``weft.privacy.AuditLog`` (or None) records every request this client sends."""
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=5.0), event_hooks=hooks
+        )
         self._owns_client = client is None
 
     def headers(self) -> dict[str, str]:
@@ -314,8 +316,6 @@ class ChatClient:
     async def complete(self, messages: list[Message], tools: list[ToolSpec] | None) -> ChatTurn:
         """One model turn; raises a :class:`BackendError` on any failure."""
         body = _BODIES[self.format](self.backend.model or "", messages, tools)
-        if self.audit is not None:
-            self.audit.record("agent", self.backend.kind, self.url, body)
         try:
             async with asyncio.timeout(self.timeout_s):
                 response = await self._client.post(self.url, json=body, headers=self.headers())

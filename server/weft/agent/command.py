@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -29,6 +30,7 @@ from weft.agent.loop import (
     make_chat_client,
 )
 from weft.agent.tools import PathRefused, Workspace, workspace_for
+from weft.consent import describe, needing_consent
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,12 @@ def run_fix(args: Any) -> int:
     message = (getattr(args, "message", None) or "").strip()
     diagnostics = [Diagnostic(line - 1, message)] if message else []
     task = AgentTask("fix", message, Target(rel, line - 1, line - 1), diagnostics)
-    return _run(task, settings, workspace, bool(getattr(args, "apply", False)))
+    return _run(task, settings, workspace, _write_mode(args))
+
+
+def _write_mode(args: Any) -> tuple[bool, bool]:
+    """(``--apply``, ``--allow-config-edits``)."""
+    return bool(getattr(args, "apply", False)), bool(getattr(args, "allow_config_edits", False))
 
 
 def run_refactor(args: Any) -> int:
@@ -72,7 +79,7 @@ def run_refactor(args: Any) -> int:
         raise CliError(f"no such folder: {root}")
     settings, workspace = _prepare(root, getattr(args, "settings", None))
     task = AgentTask("refactor", instruction)
-    return _run(task, settings, workspace, bool(getattr(args, "apply", False)))
+    return _run(task, settings, workspace, _write_mode(args))
 
 
 def _prepare(root: Path, settings_arg: str | None) -> tuple[Any, Workspace]:
@@ -104,11 +111,31 @@ def load_index(root: Path, settings: Any) -> Any:
         return None
 
 
-def _run(task: AgentTask, settings: Any, workspace: Workspace, apply: bool) -> int:
+def _run(task: AgentTask, settings: Any, workspace: Workspace, mode: tuple[bool, bool]) -> int:
+    apply, allow_config_edits = mode
     result = asyncio.run(_agent(task, settings, workspace))
     if result.error is not None or not result.texts:
         sys.stderr.write(f"weft: {result.error or 'the model proposed no change'}\n")
         return EXIT_BAD_INPUT if result.no_backend else EXIT_NO_EDIT
+    gated = needing_consent(result.texts)
+    if gated and not allow_config_edits:
+        if not apply:
+            sys.stderr.write(
+                f"weft: --apply would leave out {describe(gated)} unless you add "
+                "--allow-config-edits\n"
+            )
+        else:
+            sys.stderr.write(
+                f"weft: left out {describe(gated)}; read the diff and rerun with "
+                "--allow-config-edits to write them too\n"
+            )
+            result = dataclasses.replace(
+                result,
+                texts={p: t for p, t in result.texts.items() if p not in gated},
+                created=result.created - set(gated),
+            )
+            if not result.texts:
+                return EXIT_NO_EDIT
     diff = "".join(
         unified_diff(path, result.originals.get(path), result.texts[path])
         for path in sorted(result.texts)

@@ -353,24 +353,30 @@ def to_workspace_edit(
     uris: dict[str, str],
     versions: dict[str, int | None],
     encoding: str = "utf-16",
+    annotations: dict[str, str] | None = None,
+    change_annotations: dict[str, types.ChangeAnnotation] | None = None,
 ) -> types.WorkspaceEdit:
     """One ``WorkspaceEdit`` with ``documentChanges`` for a verified result.
 
     ``uris`` maps each relative path to its URI (an open document's own URI where there is one);
     ``versions`` holds the version of each open document the edit was computed against (closed
     files get ``None``, as ``OptionalVersionedTextDocumentIdentifier`` allows). New files get a
-    ``CreateFile`` followed by an edit inserting their text.
+    ``CreateFile`` followed by an edit inserting their text. ``annotations`` (path → annotation
+    id, defined in ``change_annotations``) marks the changes of those files.
     """
     changes: list[types.TextDocumentEdit | types.CreateFile] = []
+    annotations = annotations or {}
     for path in sorted(texts):
         uri = uris[path]
         old = originals.get(path)
         new = texts[path]
+        annotation = annotations.get(path)
         if old is None:
             changes.append(
                 types.CreateFile(
                     uri=uri,
                     options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+                    annotation_id=annotation,
                 )
             )
             edits = [LineEdit(0, 0, 0, 0, new)] if new else []
@@ -383,16 +389,19 @@ def to_workspace_edit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=uri, version=version
                 ),
-                edits=[
-                    types.TextEdit(
-                        range=types.Range(
-                            types.Position(e.start_line, e.start_char),
-                            types.Position(e.end_line, e.end_char),
-                        ),
-                        new_text=e.new_text,
-                    )
-                    for e in edits
-                ],
+                edits=[_text_edit(e, annotation) for e in edits],
             )
         )
-    return types.WorkspaceEdit(document_changes=changes)
+    return types.WorkspaceEdit(
+        document_changes=changes, change_annotations=change_annotations or None
+    )
+
+
+def _text_edit(edit: LineEdit, annotation: str | None) -> types.TextEdit | types.AnnotatedTextEdit:
+    rng = types.Range(
+        types.Position(edit.start_line, edit.start_char),
+        types.Position(edit.end_line, edit.end_char),
+    )
+    if annotation is None:
+        return types.TextEdit(range=rng, new_text=edit.new_text)
+    return types.AnnotatedTextEdit(range=rng, new_text=edit.new_text, annotation_id=annotation)

@@ -34,6 +34,8 @@ from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import TOOLS, PathRefused, ToolBox, Workspace, number_lines
 from weft.agent.verify import describe_syntax_problems, new_syntax_problems, run_verify_command
 from weft.backends.base import BackendError, BackendUnavailable, UnknownModel
+from weft.privacy import AuditLog, redactions_for_send
+from weft.sandbox import SandboxUnavailable, availability
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,8 @@ class AgentOptions:
     verify_command: list[str] | None = None
     verify_timeout_s: float = 120.0
     context_tokens: int = 6000
+    sandboxed: bool = True
+    """Run ``verify_command`` in :mod:`weft.sandbox` (False only by the user's own settings)."""
 
 
 class AgentLoop:
@@ -158,9 +162,16 @@ class AgentLoop:
             self.result.texts.clear()
             self.result.error = f"model call failed: {exc}"
             self.result.no_backend = isinstance(exc, (BackendUnavailable, UnknownModel))
+        except SandboxUnavailable as exc:
+            self.result.texts.clear()
+            self.result.error = refusal_without_sandbox(str(exc))
         return self.result
 
     async def _run(self, task: AgentTask) -> None:
+        if self.options.verify_command and self.options.sandboxed:
+            problem = availability()  # refuse before any model call, not after the edit
+            if problem is not None:
+                raise SandboxUnavailable(problem)
         self.report("gathering context")
         with self._timed("context"):
             context = gather_context(
@@ -183,7 +194,7 @@ class AgentLoop:
             self.result.steps = step
             self._check_cancel()
             self.report(f"asking the model (step {step} of {self.options.max_steps})")
-            with self._timed("model"):
+            with self._timed("model"), redactions_for_send("agent", self.workspace.fired):
                 turn = await self._cancellable(self.chat.complete(self.messages, tools))
             self.messages.append(Message("assistant", turn.text, list(turn.tool_calls)))
             if turn.tool_calls:
@@ -304,6 +315,7 @@ class AgentLoop:
                     files,
                     self.options.verify_timeout_s,
                     self.workspace.is_excluded,
+                    self.options.sandboxed,
                 )
             )
         if outcome.ok:
@@ -415,6 +427,11 @@ class AgentConfigError(Exception):
     """The settings do not name a usable chat model for the agent."""
 
 
+def refusal_without_sandbox(problem: str) -> str:
+    """The error of a run refused because ``agent.verifyCommand`` cannot be sandboxed."""
+    return f"agent.verifyCommand was not run, so nothing was changed: no sandbox: {problem}"
+
+
 def agent_options(settings: Any) -> AgentOptions:
     agent = settings.agent
     return AgentOptions(
@@ -422,11 +439,13 @@ def agent_options(settings: Any) -> AgentOptions:
         tool_calling=agent.tool_calling,
         verify_command=list(agent.verify_command) if agent.verify_command else None,
         verify_timeout_s=agent.verify_timeout_s,
+        sandboxed=agent.sandbox != "off",
     )
 
 
-def make_chat_client(settings: Any) -> ChatClient:
-    """The agent's chat client under ``settings``; raises :class:`AgentConfigError`."""
+def make_chat_client(settings: Any, audit: AuditLog | None = None) -> ChatClient:
+    """The agent's chat client under ``settings``; raises :class:`AgentConfigError`.
+    ``audit``: the server's audit log (else one from ``privacy.auditLog``, if set)."""
     backend = settings.agent.effective_backend(settings.backend)
     if backend.kind == "offline":
         raise AgentConfigError(
@@ -440,9 +459,6 @@ def make_chat_client(settings: Any) -> ChatClient:
     if settings.agent.backend is None:
         # backend.timeoutMs is tuned for inline completion; a chat turn that writes edits is slower.
         timeout_ms = max(timeout_ms, AGENT_MIN_TIMEOUT_MS)
-    audit = None
-    if settings.privacy.audit_log:
-        from weft.privacy import AuditLog
-
+    if audit is None and settings.privacy.audit_log:
         audit = AuditLog(settings.privacy.audit_log)
     return ChatClient(backend, timeout_ms / 1000, audit=audit)

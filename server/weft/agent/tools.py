@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -137,9 +138,11 @@ class Workspace:
     overlays: dict[str, str] = field(default_factory=dict)
     """Workspace-relative path → text of an open document (the editor's text wins over disk)."""
     index: IndexLike | None = None
-    redact: Callable[[str], tuple[str, int]] | None = None
+    redact: Any = False
+    """Mask secrets (``privacy.redactSecrets``; any true value)."""
     max_file_bytes: int = 1024 * 1024
-    redactions: int = 0
+    fired: Counter[str] = field(default_factory=Counter)
+    """Which redaction rules fired, over everything this workspace gave the model."""
 
     def __post_init__(self) -> None:
         self.root = Path(os.path.realpath(self.root))
@@ -170,13 +173,25 @@ class Workspace:
             raise PathRefused(f"{shown!r} is a binary file")
         return data.decode("utf-8", errors="replace")
 
+    @property
+    def redactions(self) -> int:
+        return sum(self.fired.values())
+
     def for_prompt(self, text: str) -> str:
-        """Text as it may be sent to the model: invisible characters dropped, secrets masked."""
+        """Text as it may be sent to the model: invisible characters dropped, secrets masked.
+        Call it on values, before they are serialised (JSON's escaping hides assignments)."""
         text = strip_invisible(text)
-        if self.redact is not None:
-            text, count = self.redact(text)
-            self.redactions += count
+        if self.redact:
+            from weft.privacy import redact_counting
+
+            text = redact_counting(text, self.fired)
         return text
+
+    def read_for_prompt(self, norm: str) -> str | None:
+        """An allowed file's text as it may be sent (whole-file redaction, so a private key's
+        lines are masked even where one line alone does not look like one)."""
+        text = self._read(norm, norm)
+        return None if text is None else self.for_prompt(text)
 
     def list_files(self, glob: str | None = None) -> list[str]:
         """Allowed workspace files, sorted, optionally filtered by a glob."""
@@ -311,10 +326,11 @@ class ToolBox:
     def read_file(
         self, path: str, start_line: int | None = None, end_line: int | None = None
     ) -> str:
-        text = self.workspace.read_raw(path)
+        norm = self.workspace.resolve(path)
+        text = self.workspace.read_for_prompt(norm)
         if text is None:
             return f"error: {path!r} does not exist"
-        self.read_paths.add(self.workspace.resolve(path))
+        self.read_paths.add(norm)
         lines = _lsp_lines(text)
         total = len(lines)
         first = max(1, int(start_line or 1))
@@ -340,7 +356,7 @@ class ToolBox:
                 continue
             if ref.path not in texts:
                 try:
-                    texts[ref.path] = (self.workspace._read(ref.path, ref.path) or "").splitlines()
+                    texts[ref.path] = (self.workspace.read_for_prompt(ref.path) or "").splitlines()
                 except (PathRefused, OSError):
                     texts[ref.path] = []
             lines = texts[ref.path]
@@ -364,7 +380,8 @@ class ToolBox:
             if len(rows) >= MAX_MATCHES or time.monotonic() > deadline:
                 break
             try:
-                text = self.workspace._read(path, path)
+                # Search the text as the model may see it: a pattern cannot probe a secret.
+                text = self.workspace.read_for_prompt(path)
             except (PathRefused, OSError):
                 continue
             for number, line in enumerate((text or "").splitlines(), 1):
@@ -429,17 +446,12 @@ def workspace_for(
         from weft.ignore import WorkspaceFilter
 
         file_filter = WorkspaceFilter(root, settings)
-    redact = None
-    if settings.privacy.redact_secrets:
-        from weft.privacy import redact_secrets
-
-        redact = redact_secrets
     return Workspace(
         root=root,
         is_excluded=_binding_exclusions(file_filter),
         overlays=dict(overlays or {}),
         index=index,
-        redact=redact,
+        redact=settings.privacy.redact_secrets,
         max_file_bytes=settings.index.max_file_kb * 1024,
     )
 

@@ -2,10 +2,14 @@
 
 1. Every changed file is parsed with tree-sitter; an edit may not add ERROR or MISSING nodes
    (files that were already broken may stay as broken as they were, not more).
-2. ``agent.verifyCommand`` — an argv from settings, never from the model — runs in a temporary
-   copy of the workspace with the edits applied, its working directory the copy's root, under
-   ``agent.verifyTimeoutS``. The user's tree is never touched. Output is trimmed before it goes
-   back to the model.
+2. ``agent.verifyCommand`` — an argv from settings, never from the model — runs in a scratch
+   copy of the workspace with the edits applied, inside the sandbox of :mod:`weft.sandbox`,
+   under ``agent.verifyTimeoutS``. Inside the sandbox the copy sits at the workspace's own path
+   (so absolute paths in a virtualenv's scripts or an editable install resolve into the copy)
+   and hides the real tree; the project's virtualenvs and ``node_modules`` folders are mounted
+   read-only at their places, so its toolchain works. The copy holds no excluded file, whatever
+   a symlink points at. The user's tree is never touched. Output is trimmed before it goes back
+   to the model.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from weft import sandbox
 from weft.index.languages import get_parser, language_for_path
 
 logger = logging.getLogger(__name__)
@@ -112,19 +116,33 @@ def trim_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return text[:head] + f"\n… [{len(text) - limit} characters cut] …\n" + text[-tail:]
 
 
-def copy_workspace(root: Path, dest: Path, is_excluded: Callable[[str], bool]) -> None:
-    """Copy ``root`` into ``dest`` without excluded files, VCS data or symlinks that escape."""
+def is_toolchain_dir(path: Path) -> bool:
+    """A folder the project's tools run from rather than its source: a virtualenv or
+    ``node_modules``."""
+    return path.name == "node_modules" or (path / "pyvenv.cfg").is_file()
+
+
+def copy_workspace(root: Path, dest: Path, is_excluded: Callable[[str], bool]) -> list[str]:
+    """Copy ``root`` into ``dest`` without excluded files, VCS data or symlinks that escape or
+    lead to an excluded file. Returns the toolchain folders found (relative paths), which are
+    not copied: the sandbox mounts them read-only instead."""
     real_root = Path(os.path.realpath(root))
+    toolchains: list[str] = []
     for dirpath, dirnames, filenames in os.walk(real_root):
         rel_dir = Path(dirpath).relative_to(real_root)
         prefix = "" if str(rel_dir) == "." else rel_dir.as_posix() + "/"
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if d not in _SKIP_DIRS
-            and not is_excluded(prefix + d + "/")
-            and not os.path.islink(os.path.join(dirpath, d))
-        ]
+        keep = []
+        for d in dirnames:
+            full = Path(dirpath) / d
+            if d in _SKIP_DIRS or os.path.islink(full) or is_excluded(prefix + d + "/"):
+                if not os.path.islink(full) and is_toolchain_dir(full):
+                    toolchains.append(prefix + d)
+                continue
+            if is_toolchain_dir(full):
+                toolchains.append(prefix + d)
+                continue
+            keep.append(d)
+        dirnames[:] = keep
         target_dir = dest / rel_dir
         target_dir.mkdir(parents=True, exist_ok=True)
         for name in filenames:
@@ -135,8 +153,11 @@ def copy_workspace(root: Path, dest: Path, is_excluded: Callable[[str], bool]) -
             real = os.path.realpath(source)
             if not Path(real).is_relative_to(real_root) or not os.path.isfile(real):
                 continue
+            if real != source and is_excluded(Path(real).relative_to(real_root).as_posix()):
+                continue
             with contextlib.suppress(OSError):
                 shutil.copy2(real, target_dir / name)
+    return toolchains
 
 
 async def run_verify_command(
@@ -145,44 +166,34 @@ async def run_verify_command(
     texts: dict[str, str],
     timeout_s: float,
     is_excluded: Callable[[str], bool] = lambda rel: False,
+    sandboxed: bool = True,
 ) -> CommandResult:
-    """Run ``argv`` in a scratch copy of ``root`` with ``texts`` (relative path → text) written in."""
+    """Run ``argv`` in a scratch copy of ``root`` with ``texts`` (relative path → text) written
+    in. Raises :class:`weft.sandbox.SandboxUnavailable` when ``sandboxed`` and there is none."""
+    if sandboxed and (problem := sandbox.availability()) is not None:
+        raise sandbox.SandboxUnavailable(problem)
     with tempfile.TemporaryDirectory(prefix="weft-verify-") as tmp:
         copy = Path(tmp) / "workspace"
-        await asyncio.to_thread(copy_workspace, root, copy, is_excluded)
+        toolchains = await asyncio.to_thread(copy_workspace, root, copy, is_excluded)
         for rel, text in texts.items():
             path = copy / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="")
-        return await _run(argv, copy, timeout_s)
-
-
-async def _run(argv: list[str], cwd: Path, timeout_s: float) -> CommandResult:
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+        real_root = Path(os.path.realpath(root))
+        if sandboxed:
+            mounts = [sandbox.Mount(copy, real_root, writable=True)]
+            mounts += [sandbox.Mount(real_root / rel, real_root / rel) for rel in toolchains]
+            cwd = real_root
+        else:
+            for rel in toolchains:  # unsandboxed: link the toolchains into the copy
+                with contextlib.suppress(OSError):
+                    (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (copy / rel).symlink_to(real_root / rel, target_is_directory=True)
+            mounts, cwd = [], copy
+        outcome = await sandbox.run(
+            argv, cwd, mounts=mounts, timeout_s=timeout_s, sandboxed=sandboxed
         )
-    except OSError as exc:
-        return CommandResult(False, None, f"cannot run {argv[0]!r}: {exc.strerror or exc}")
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        _kill_group(proc)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(proc.wait(), 5)
-        if isinstance(exc, asyncio.CancelledError):
-            raise
+    if outcome.timed_out:
         return CommandResult(False, None, f"timed out after {timeout_s:g} s", timed_out=True)
-    text = out.decode("utf-8", errors="replace")
-    return CommandResult(proc.returncode == 0, proc.returncode, trim_output(text))
-
-
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
-    # The command runs in its own session, so its children die with it.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    text = outcome.output + ("\n… [output cut]" if outcome.truncated else "")
+    return CommandResult(outcome.ok, outcome.returncode, trim_output(text))

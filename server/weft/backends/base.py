@@ -88,6 +88,8 @@ class FimRequest:
     """Resolved FIM template family (``starcoder``…), or None to let the endpoint apply its own."""
     n: int = 1
     """Candidates wanted (backends that cannot give several give one)."""
+    redactions: tuple[str, ...] = ()
+    """The redaction rules that fired building this request, once per secret (audit log)."""
 
 
 @dataclass

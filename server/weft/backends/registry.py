@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -44,13 +45,17 @@ _FACTORIES: dict[str, Callable[[BackendSettings, httpx.Limits | None], HttpBacke
 
 
 def create_backend(
-    settings: BackendSettings, *, limits: httpx.Limits | None = None
+    settings: BackendSettings, *, limits: httpx.Limits | None = None, audit: Any = None
 ) -> CompletionBackend:
-    """The backend for ``settings.kind``; ValueError for ``auto``/``offline`` (not HTTP)."""
+    """The backend for ``settings.kind``; ValueError for ``auto``/``offline`` (not HTTP).
+    ``audit`` (a ``weft.privacy.AuditLog``) records every request its client sends."""
     factory = _FACTORIES.get(settings.kind)
     if factory is None:
         raise ValueError(f"backend kind {settings.kind!r} has no HTTP backend; resolve it first")
-    return factory(settings, limits)
+    backend = factory(settings, limits)
+    if audit is not None:
+        backend.client.event_hooks = audit.hooks(settings.model)
+    return backend
 
 
 def auto_settings(settings: BackendSettings) -> BackendSettings:
@@ -60,7 +65,7 @@ def auto_settings(settings: BackendSettings) -> BackendSettings:
     )
 
 
-async def probe(settings: BackendSettings) -> BackendInfo:
+async def probe(settings: BackendSettings, audit: Any = None) -> BackendInfo:
     """Reachability and model list; never raises for a backend fault.
 
     For ``auto`` it probes Ollama (the caller picks Ollama when the result is reachable and
@@ -72,7 +77,7 @@ async def probe(settings: BackendSettings) -> BackendInfo:
     target = auto_settings(settings) if settings.kind == "auto" else settings
     target = target.model_copy(update={"timeout_ms": min(target.timeout_ms, PROBE_TIMEOUT_MS)})
     info = BackendInfo(kind=settings.kind, url=target.base_url(), model=settings.model)
-    backend = create_backend(target)
+    backend = create_backend(target, audit=audit)
     try:
         # httpx's read timeout resets per chunk; the probe gets a hard deadline too.
         async with asyncio.timeout(target.timeout_ms / 1000):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,7 +35,8 @@ from weft.backends.base import (
 )
 from weft.completion import crossfile, extent, postprocess, prompt, window
 from weft.documents import Document, line_ending_of
-from weft.privacy import AuditLog, redact_secrets
+from weft.privacy import redactions_for_send
+from weft.secrets import redact, redact_around
 from weft.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,6 @@ class CompletionEngine:
         self._on_ok = on_backend_ok or (lambda kind: None)
         self._blocked_until = 0.0
         self._grace_s = REUSE_GRACE_S
-        self._audit_logs: dict[str, AuditLog] = {}
         self.stats = EngineStats()
 
     # -- public ------------------------------------------------------------------------
@@ -428,12 +429,16 @@ class CompletionEngine:
             takes_suffix,
         )
         prefix, suffix = win.prefix, win.suffix
+        fired: Counter[str] = Counter()
         if settings.privacy.redact_secrets:
-            prefix, masked_before = redact_secrets(prefix)
-            suffix, masked_after = redact_secrets(suffix)
-            extra = tuple((path, redact_secrets(text)[0]) for path, text in extra)
-            if masked_before or masked_after:
-                logger.info("masked %d secret(s) in the prompt", masked_before + masked_after)
+            # One pass over both sides: a secret cut by the cursor is still one secret.
+            prefix, suffix, fired = redact_around(prefix, suffix)
+            redacted = [(path, redact(text)) for path, text in extra]
+            for _, result in redacted:
+                fired.update(result.fired)
+            extra = tuple((path, result.text) for path, result in redacted)
+            if fired:
+                logger.info("masked %d secret(s) in the prompt", sum(fired.values()))
         fim = FimRequest(
             prefix=prefix,
             suffix=suffix,
@@ -445,28 +450,10 @@ class CompletionEngine:
             temperature=settings.completion.temperature,
             template=template,
             extra=extra,
+            redactions=tuple(sorted(fired.elements())),
         )
-        if settings.privacy.audit_log:
-            self._audit(settings.privacy.audit_log).record(
-                "completion",
-                kind,
-                settings.backend.base_url() if kind != "offline" else "",
-                {
-                    "path": fim.path,
-                    "prefix": fim.prefix,
-                    "suffix": fim.suffix,
-                    "template": template,
-                    "extra": [list(snippet) for snippet in extra],
-                },
-            )
         self.stats.prepare_s += time.perf_counter() - started
         return fim
-
-    def _audit(self, path: str) -> AuditLog:
-        log = self._audit_logs.get(path)
-        if log is None:
-            log = self._audit_logs[path] = AuditLog(path)
-        return log
 
     async def _run_model(
         self,
@@ -483,14 +470,15 @@ class CompletionEngine:
         timeout_s = settings.backend.timeout_ms / 1000
         started = time.perf_counter()
         try:
-            async for chunk in stream_with_deadline(backend, fim, timeout_s):
-                parts.append(chunk)
-                so_far = "".join(parts)
-                if call is not None:
-                    call.streamed = so_far
-                    call.progress.set()
-                if extent.extent_complete(so_far, multiline, ctx):
-                    break
+            with redactions_for_send("completion", Counter(fim.redactions)):
+                async for chunk in stream_with_deadline(backend, fim, timeout_s):
+                    parts.append(chunk)
+                    so_far = "".join(parts)
+                    if call is not None:
+                        call.streamed = so_far
+                        call.progress.set()
+                    if extent.extent_complete(so_far, multiline, ctx):
+                        break
         except RateLimited as exc:
             self._blocked_until = time.monotonic() + (
                 1.0 if exc.retry_after_s is None else exc.retry_after_s

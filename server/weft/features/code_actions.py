@@ -11,6 +11,7 @@ document that changed while the agent worked is not edited: the run reports an e
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -34,6 +35,14 @@ from weft.agent.loop import (
 from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import PathRefused, workspace_for
 from weft.checks.feature import with_known_diagnostics
+from weft.consent import (
+    ANNOTATION_ID,
+    ask,
+    change_annotation,
+    describe,
+    needing_consent,
+    supports_annotations,
+)
 from weft.documents import Document
 
 logger = logging.getLogger(__name__)
@@ -198,11 +207,17 @@ def parse_arguments(kind: str, args: tuple[Any, ...]) -> Request:
 
 
 def _result(
-    applied: bool, files: list[str], summary: str, error: str | None = None
+    applied: bool,
+    files: list[str],
+    summary: str,
+    error: str | None = None,
+    withheld: list[str] | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"applied": applied, "files": files, "summary": summary}
     if error is not None:
         out["error"] = error
+    if withheld:
+        out["withheld"] = withheld
     return out
 
 
@@ -292,7 +307,7 @@ async def run_agent_command(ls: Any, kind: str, args: tuple[Any, ...]) -> dict[s
         return _result(False, [], "", "no workspace root: open a folder to use weft's agent")
     settings = ls.settings
     try:
-        chat = make_chat_client(settings)
+        chat = make_chat_client(settings, ls.audit)
     except AgentConfigError as exc:
         return _result(False, [], "", str(exc))
     at_start = open_documents(ls, root)
@@ -336,6 +351,41 @@ async def run_agent_command(ls: Any, kind: str, args: tuple[Any, ...]) -> dict[s
     return await deliver(ls, root, result, at_start)
 
 
+@dataclass
+class Consent:
+    """A result after the user's word on the changes that need consent (``weft.consent``)."""
+
+    result: AgentResult
+    annotations: dict[str, str] = dataclasses.field(default_factory=dict)
+    change_annotations: dict[str, types.ChangeAnnotation] | None = None
+    withheld: list[str] = dataclasses.field(default_factory=list)
+    """URIs of the files left out."""
+    refusal: str | None = None
+
+
+async def settle_consent(ls: Any, result: AgentResult, uris: dict[str, str]) -> Consent:
+    """Annotate the changes that need consent (clients that confirm annotations), or ask with
+    ``window/showMessageRequest`` and leave them out unless the user says "Apply all"."""
+    gated = needing_consent(result.texts)
+    if not gated:
+        return Consent(result)
+    if supports_annotations(ls.client_capabilities):
+        return Consent(
+            result,
+            dict.fromkeys(gated, ANNOTATION_ID),
+            {ANNOTATION_ID: change_annotation(gated)},
+        )
+    if await ask(ls, gated):
+        return Consent(result)
+    rest = dataclasses.replace(
+        result,
+        texts={p: t for p, t in result.texts.items() if p not in gated},
+        created=result.created - set(gated),
+    )
+    refusal = f"nothing was applied: every change needs your confirmation ({describe(gated)})"
+    return Consent(rest, withheld=[uris[p] for p in gated], refusal=refusal)
+
+
 async def deliver(
     ls: Any, root: Path, result: AgentResult, at_start: dict[str, Document]
 ) -> dict[str, Any]:
@@ -355,15 +405,30 @@ async def deliver(
         return _result(
             False, files, result.summary, "the editor does not accept workspace/applyEdit"
         )
+    consent = await settle_consent(ls, result, uris)
+    result, withheld = consent.result, consent.withheld
+    files = [uris[p] for p in sorted(result.texts)]
+    if not result.texts:
+        return _result(False, [], result.summary, consent.refusal, withheld)
     versions = {path: doc.version for path, doc in now.items()}
-    edit = to_workspace_edit(result.texts, result.originals, uris, versions, ls.position_encoding)
+    edit = to_workspace_edit(
+        result.texts,
+        result.originals,
+        uris,
+        versions,
+        ls.position_encoding,
+        consent.annotations,
+        consent.change_annotations,
+    )
     answer = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label=f"weft: {result.summary}"[:120])
     )
     if not answer.applied:
         why = answer.failure_reason or "no reason given"
-        return _result(False, files, result.summary, f"the editor did not apply the edit: {why}")
-    return _result(True, files, result.summary)
+        return _result(
+            False, files, result.summary, f"the editor did not apply the edit: {why}", withheld
+        )
+    return _result(True, files, result.summary, withheld=withheld)
 
 
 # -- registration -----------------------------------------------------------------------------

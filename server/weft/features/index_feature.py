@@ -330,6 +330,7 @@ def _settings_key(settings: Any) -> Any:
     return (
         tuple(settings.index.exclude),
         tuple(settings.privacy.exclude),
+        tuple(settings.privacy.exclude_remove),
         settings.index.max_file_kb,
         settings.index.enabled,
     )

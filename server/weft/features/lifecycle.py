@@ -18,7 +18,9 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.uris import to_fs_path
 
-from weft.settings import load_toml_source, merge_settings
+from weft.features import workspace_trust
+from weft.settings import merge_settings
+from weft.trust import INIT_OPTION, editor_trust_from
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ def apply_sources(server: Any) -> bool:
     server.settings_error = None
     old = server.settings
     server.settings = result.settings
+    server.audit.set_path(result.settings.privacy.audit_log)
     if old.backend != result.settings.backend:
         server.run_task(server.close_backends(), "closing old backends")
         if result.settings.backend.kind == "auto":
@@ -60,7 +63,8 @@ def _root_of(params: types.InitializeParams) -> Path | None:
 
 def _configuration_section(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict):
-        return value
+        # Trust is said once, at initialize; a client that echoes it here changes nothing.
+        return {k: v for k, v in value.items() if k != INIT_OPTION}
     return None
 
 
@@ -97,17 +101,15 @@ def register(server: Any) -> None:
     def on_initialize(ls: Any, params: types.InitializeParams) -> None:
         ls.root = _root_of(params)
         ls.position_encoding = str(ls.workspace.position_encoding or "utf-16")
-        toml, error = load_toml_source(ls.root)
-        if error:
-            ls.log(error, "error")
-        ls.sources["weft.toml"] = toml
         init = params.initialization_options
         if init is not None and not isinstance(init, dict):
             ls.log("initializationOptions ignored: expected an object", "warning")
             init = None
+        ls.editor_trust, init = editor_trust_from(init)
         if isinstance(init, dict) and isinstance(init.get("settings"), dict):
             init = init["settings"]  # clients that nest them (e.g. {"settings": {...}})
         ls.sources["initializationOptions"] = init
+        workspace_trust.load(ls)
         apply_sources(ls)
         inline = get_capability(params.capabilities, "text_document.inline_completion", None)
         ls.inline_supported = inline is not None
@@ -126,6 +128,7 @@ def register(server: Any) -> None:
             types.DidChangeConfigurationRegistrationOptions(section="weft"),
         )
         await pull_configuration(ls)
+        workspace_trust.tell_about_ignored_keys(ls)
         ls.run_task(asyncio.to_thread(warm_up), "warming up the completion pipeline")
         if ls.settings.backend.kind == "auto":
             ls.run_task(ls.resolve_auto_backend(), "resolving backend auto")

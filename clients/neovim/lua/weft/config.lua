@@ -56,6 +56,9 @@ M.defaults = {
   forward_diagnostics = true,
   -- called after weft attaches to a buffer: on_attach(client, bufnr)
   on_attach = nil,
+  -- ask Neovim's trust store (vim.secure.read, 0.9+) before the server may apply the
+  -- trusted-only settings of the workspace's weft.toml; false: only `weft trust` decides
+  secure_read = true,
 }
 
 --- Deep-merges `opts` over the defaults; lists replace, tables merge.

@@ -63,7 +63,7 @@ local function client_config(opts, root)
     cmd_env = opts.cmd_env,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
-    init_options = config.as_object(opts.settings),
+    init_options = require("weft.trust").init_options(config.as_object(opts.settings), root, opts),
     -- Neovim answers workspace/configuration from here; weft asks for section "weft".
     settings = { weft = config.as_object(opts.settings) },
     -- the outage warning and bad-settings messages reach vim.notify (0.7–0.11 only echo them)

@@ -214,21 +214,40 @@ async def run(
     """
     if not argv:
         return SandboxResult(None, "empty command")
-    if sandboxed:
-        problem = availability()
-        if problem is not None:
-            raise SandboxUnavailable(problem)
-        every = [*(Mount(p, p, writable=True) for p in writable), *mounts]
-        if not any(Path(cwd).is_relative_to(m.target) for m in every):
-            every.append(Mount(Path(cwd), Path(cwd)))
-        command = bwrap_argv(argv, cwd, every, env)
-        process_env: dict[str, str] | None = sandbox_env(env)
-        start_dir = None
-    else:
-        command = list(argv)
-        process_env = {**os.environ, **(env or {})}
-        start_dir = cwd
-    return await _execute(command, start_dir, process_env, timeout_s, max_output)
+    launch = prepare(argv, cwd, writable=writable, mounts=mounts, env=env, sandboxed=sandboxed)
+    return await _execute(launch.command, launch.cwd, launch.env, timeout_s, max_output)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start a command: the argv to execute, where, and with which environment."""
+
+    command: list[str]
+    cwd: Path | None
+    env: dict[str, str]
+
+
+def prepare(
+    argv: Sequence[str],
+    cwd: Path,
+    *,
+    writable: Sequence[Path] = (),
+    mounts: Sequence[Mount] = (),
+    env: Mapping[str, str] | None = None,
+    sandboxed: bool = True,
+) -> Launch:
+    """The launch of ``argv`` in the sandbox (or directly, when not ``sandboxed``), for callers
+    that run the process themselves (the checkers feed stdin and read stdout apart). Raises
+    :class:`SandboxUnavailable` when ``sandboxed`` and no sandbox can run here."""
+    if not sandboxed:
+        return Launch(list(argv), cwd, {**os.environ, **(env or {})})
+    problem = availability()
+    if problem is not None:
+        raise SandboxUnavailable(problem)
+    every = [*(Mount(p, p, writable=True) for p in writable), *mounts]
+    if not any(Path(cwd).is_relative_to(m.target) for m in every):
+        every.append(Mount(Path(cwd), Path(cwd)))
+    return Launch(bwrap_argv(argv, cwd, every, env), None, sandbox_env(env))
 
 
 async def _execute(

@@ -180,7 +180,11 @@ async def test_cancelling_a_run_kills_its_process_group(tmp_path: Path) -> None:
         f"open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
         "time.sleep(60)\n"
     )
-    task = asyncio.ensure_future(run_checker([sys.executable, "-c", code], tmp_path, 60))
+    # Unsandboxed: the process group is what ends it (in the sandbox its PID namespace does too,
+    # see test_sandbox.py), and the pid it writes is one the host can see.
+    task = asyncio.ensure_future(
+        run_checker([sys.executable, "-c", code], tmp_path, 60, sandboxed=False)
+    )
     deadline = time.monotonic() + 10
     while not (pidfile.exists() and pidfile.read_text()):
         assert time.monotonic() < deadline, "the checker did not start"
@@ -193,6 +197,32 @@ async def test_cancelling_a_run_kills_its_process_group(tmp_path: Path) -> None:
     while _alive(grandchild):
         assert time.monotonic() < deadline, "the checker's own child outlived the cancel"
         await asyncio.sleep(0.02)
+
+
+async def test_checkers_run_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checker sees no credentials and writes only its scratch and cache folders."""
+    project, scratch = tmp_path / "project", tmp_path / "scratch"
+    project.mkdir()
+    scratch.mkdir()
+    monkeypatch.setenv("WEFT_TEST_API_KEY", "sk-live-123")
+    code = (
+        "import os, pathlib\n"
+        "pathlib.Path(os.environ['OUT']).write_text('ok')\n"
+        "print(os.environ.get('WEFT_TEST_API_KEY'))\n"
+        "try:\n"
+        "    pathlib.Path('planted.txt').write_text('x')\n"
+        "except OSError as exc:\n"
+        "    print('refused', exc.errno)\n"
+    )
+    env = {"OUT": str(scratch / "out.txt")}
+    result = await run_checker(
+        [sys.executable, "-c", code], project, 20, env=env, writable=[scratch]
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "None"
+    assert result.stdout.splitlines()[1].startswith("refused")
+    assert (scratch / "out.txt").read_text() == "ok"
+    assert not (project / "planted.txt").exists()
 
 
 def _alive(pid: int) -> bool:

@@ -187,7 +187,12 @@ def plan_go_vet(t: Target, exe: list[str]) -> Job | None:
         t.path.parent,
         lambda r: findings.read_path_line_col(r.stderr, "go vet", names),
         files={copy: t.text, overlay: json.dumps({"Replace": {str(t.path): str(copy)}})},
-        env={"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "-mod=mod"},
+        env={
+            "GOTOOLCHAIN": "local",
+            "GOPROXY": "off",
+            "GOFLAGS": "-mod=mod",
+            "GOCACHE": str(t.cache / "go-build"),
+        },
     )
 
 

@@ -1,8 +1,10 @@
 """The one function that runs a checker process.
 
-Every checker (ruff, mypy, tsc, …) starts through :func:`run_checker`, so a sandbox can be put
-around all of them in one place. A run is bounded (a deadline and an output cap) and
-cancellable: cancelling the awaiting task kills the whole process group.
+Every checker (ruff, mypy, tsc, …) starts through :func:`run_checker`, inside the sandbox that
+every command weft runs gets (:mod:`weft.sandbox`: no network, a read-only file system but for
+the checker's scratch and cache folders, no credentials, its own PID namespace). A run is
+bounded (a deadline and an output cap) and cancellable: cancelling the awaiting task kills the
+whole process group.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from weft import sandbox
 
 OUTPUT_CAP = 1024 * 1024
 """Most bytes kept from each of stdout and stderr; the rest is read and dropped."""
@@ -56,20 +62,28 @@ async def run_checker(
     *,
     stdin: str | None = None,
     env: dict[str, str] | None = None,
+    writable: Sequence[Path] = (),
+    sandboxed: bool = True,
     output_cap: int = OUTPUT_CAP,
 ) -> RunResult:
     """Run ``argv`` in ``cwd`` with ``stdin`` as its input; kill it after ``timeout_s``.
 
-    Raises ``OSError`` when the program cannot be started. Cancelling the caller kills the
-    process (and anything it started: it runs in its own process group).
+    In the sandbox only ``writable`` (the checker's scratch and cache folders) may be written.
+    Raises ``OSError`` when the program cannot be started and
+    :class:`weft.sandbox.SandboxUnavailable` when ``sandboxed`` and there is no sandbox here.
+    Cancelling the caller kills the process (and anything it started: it runs in its own
+    process group, and in the sandbox in its own PID namespace).
     """
+    if shutil.which(argv[0]) is None:  # the sandbox would only say so in its output
+        raise FileNotFoundError(2, "no such program", argv[0])
+    launch = sandbox.prepare(argv, cwd, writable=writable, env=env, sandboxed=sandboxed)
     proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=str(cwd),
+        *launch.command,
+        cwd=None if launch.cwd is None else str(launch.cwd),
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **(env or {})},
+        env=launch.env,
         start_new_session=True,
     )
 

@@ -23,6 +23,7 @@ from weft.checks.findings import Finding
 from weft.checks.runner import run_checker
 from weft.checks.syntax import syntax_findings
 from weft.documents import Document
+from weft.sandbox import SandboxUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def settings_key(name: str) -> str:
 
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "weft" / "checks"
+    folder = Path(base) / "weft" / "checks"
+    folder.mkdir(parents=True, exist_ok=True)  # the sandbox mounts it: it must exist
+    return folder
 
 
 def chosen(doc: Document, root: Path | None, checks: Any) -> list[tuple[Checker, list[str]]]:
@@ -168,15 +171,30 @@ class ChecksService:
         if job is None:
             return None
         async with self._slots:
-            return await self._execute(checker, job)
+            return await self._execute(checker, job, (target.scratch, target.cache))
 
-    async def _execute(self, checker: Checker, job: Job) -> list[Finding] | None:
+    async def _execute(
+        self, checker: Checker, job: Job, writable: tuple[Path, ...]
+    ) -> list[Finding] | None:
         timeout = self.server.settings.checks.timeout_s
         try:
             for path, text in job.files.items():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8", errors="surrogateescape")
-            result = await run_checker(job.argv, job.cwd, timeout, stdin=job.stdin, env=job.env)
+            result = await run_checker(
+                job.argv,
+                job.cwd,
+                timeout,
+                stdin=job.stdin,
+                env=job.env,
+                writable=writable,
+                sandboxed=self.server.settings.agent.sandbox == "on",
+            )
+        except SandboxUnavailable as exc:
+            self.server.log_once(
+                ("checks", "sandbox"), f"the project's checkers do not run: {exc}", "warning"
+            )
+            return None
         except OSError as exc:
             self.server.log_once(
                 ("checks", checker.name, str(exc)), f"{checker.name}: {exc}", "warning"

@@ -51,6 +51,31 @@ function scenarios.completion()
   result.cursor = vim.api.nvim_win_get_cursor(0)
 end
 
+-- One completion request of the kind this Neovim gets (inline on 0.12, the fallback before);
+-- records the first item's text (nil when weft had nothing).
+function scenarios.ask()
+  vim.cmd("edit " .. vim.fn.fnameescape(test.files[1]))
+  local bufnr = vim.api.nvim_get_current_buf()
+  wait(20000, function() return attached_client(bufnr) ~= nil end, "weft to attach")
+  local client = attached_client(bufnr)
+  vim.o.virtualedit = "onemore"
+  vim.api.nvim_win_set_cursor(0, { test.cursor[1], test.cursor[2] })
+  local params = require("weft.lsp").position_params(client, bufnr)
+  local inline = client.server_capabilities.inlineCompletionProvider
+  params.context = { triggerKind = 1 }
+  local answered = false
+  require("weft.lsp").request(client, inline and "textDocument/inlineCompletion" or "textDocument/completion", params, function(err, res)
+    local items = type(res) == "table" and (res.items or res) or {}
+    local item = items[1]
+    if item then
+      result.suggested = item.insertText or (item.textEdit and item.textEdit.newText) or item.label
+    end
+    result.error_reply = err and tostring(err.message) or nil
+    answered = true
+  end, bufnr)
+  wait(20000, function() return answered end, "the answer")
+end
+
 local function open_all()
   local buffers = {}
   for _, name in ipairs(test.files) do
@@ -175,23 +200,6 @@ local real_notify = vim.notify
 vim.notify = function(message, level, opts)
   table.insert(result.notes, { tostring(message), level or vim.log.levels.INFO })
   return real_notify(message, level, opts)
-end
-
--- Neovim 0.9+'s vim.secure.read, for the distribution's older Neovim: "the user trusted it"
--- (the file's content) or "the user declined" (nil), as test.secure says.
-if test.secure then
-  vim.secure = {
-    read = function(path)
-      result.secure_read = path
-      if test.secure ~= "trust" then
-        return nil
-      end
-      local fh = io.open(path, "rb")
-      local content = fh:read("*a")
-      fh:close()
-      return content
-    end,
-  }
 end
 
 local ok, err = pcall(function()

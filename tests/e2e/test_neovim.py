@@ -8,6 +8,7 @@ Each test runs ``nvim --headless -u NONE -c "luafile tests/clients/nvim_driver.l
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -159,30 +160,34 @@ def test_completion_fallback_inserts_the_model_suggestion(
     assert sent[-1].body["model"] == "test-model"
 
 
-@pytest.mark.parametrize("secure", ["trust", "decline", None])
+@pytest.mark.parametrize("decision", ["trust", "deny", "no vim.secure"])
 def test_weft_toml_trust_goes_through_vim_secure(
-    tmp_path: Path, model: LoopbackServer, secure: str | None
+    tmp_path: Path, model: LoopbackServer, decision: str
 ) -> None:
     """The repository's weft.toml names the model server (a trusted-only key): it applies only
-    when the user trusted that content through vim.secure.read (Neovim 0.9+, simulated on the
-    distribution's 0.7); declined, or without vim.secure, the server ignores it."""
+    when the user trusted that content in Neovim's own trust database (``:trust``, read through
+    vim.secure.read in 0.12); denied (``:trust ++deny``), or in 0.7 without vim.secure, the
+    server ignores it."""
     ollama = serve_ollama(model, text="a + b")
     settings = {
         "backend": {"kind": "ollama", "model": "test-model"},
         "completion": {"debounceMs": 0},
     }
-    files = {
-        "calc.py": "def add(a, b):\n    return \n",
-        "weft.toml": f'[backend]\nurl = "{model.url}"\n',
-    }
-    result = run_nvim(tmp_path, "completion", files, settings, cursor=[2, 11], secure=secure)
-    if secure is not None:
-        assert result["secure_read"] == str(tmp_path / "workspace" / "weft.toml")
-    if secure == "trust":
-        assert result["inserted"].endswith("a + b")
+    toml = f'[backend]\nurl = "{model.url}"\n'
+    files = {"calc.py": "def add(a, b):\n    return \n", "weft.toml": toml}
+    if decision != "no vim.secure":
+        # what :trust / :trust ++deny write: "<sha256 of the content> <real path>" or "! <path>"
+        path = os.path.realpath(tmp_path / "workspace" / "weft.toml")
+        mark = hashlib.sha256(toml.encode()).hexdigest() if decision == "trust" else "!"
+        (tmp_path / "state" / "nvim").mkdir(parents=True)
+        (tmp_path / "state" / "nvim" / "trust").write_text(f"{mark} {path}\n")
+    nvim = nvim_binary("system" if decision == "no vim.secure" else "0.12")
+    result = run_nvim(nvim, tmp_path, "ask", files, settings, cursor=[2, 11])
+    if decision == "trust":
+        assert result.get("suggested", "").endswith("a + b")
         assert ollama.requests()
     else:
-        assert result["inserted"] is None and ollama.requests() == []
+        assert "suggested" not in result and ollama.requests() == []
 
 
 def test_weft_fix_applies_one_edit_across_two_buffers(

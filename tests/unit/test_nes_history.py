@@ -62,6 +62,16 @@ def test_selecting_and_retyping_an_identifier_is_one_replacement():
     assert (edit.start, edit.old_text, edit.new_text) == (8, "foo", "bar")
 
 
+def test_retyping_over_a_selection_that_shares_letters_stays_one_edit():
+    # "size" selected and overtyped with "e", then "xtent": the typed "e" matches the old
+    # last letter, which must not cut the edit short of the cursor.
+    t = Typist("def f(size): pass\n")
+    t.replace(6, 10, "e")
+    t.type(7, "xtent")
+    edit = only_edit(t)
+    assert (edit.start, edit.old_text, edit.new_text) == (6, "size", "extent")
+
+
 def test_backspacing_and_retyping_is_one_replacement():
     t = Typist("value = foo + 1\n")
     t.backspace(11, 3)

@@ -112,15 +112,20 @@ class _Tracked:
         return self.start + self.length
 
     def frozen(self) -> Edit:
+        """The edit as a person would describe it: without the text it re-typed unchanged at
+        either end (kept here so that typing on at either end still touches the edit)."""
+        old, new = self.old_text, self.new_text
+        prefix = common_prefix_length(old, new)
+        suffix = common_suffix_length(old, new, prefix)
         return Edit(
             self.uri,
-            self.start,
-            self.end,
-            self.old_text,
-            self.new_text,
-            self.line,
-            self.context_before,
-            self.context_after,
+            self.start + prefix,
+            self.end - suffix,
+            old[prefix : len(old) - suffix],
+            new[prefix : len(new) - suffix],
+            self.line + new.count("\n", 0, prefix),
+            self.context_before + new[:prefix],
+            new[len(new) - suffix :] + self.context_after,
             self.started,
             self.changed,
             self.version,
@@ -143,8 +148,10 @@ class EditHistory:
         self, uri: str, before: str, change: TextChange, version: int | None, now: float
     ) -> None:
         """Record one content change applied to ``before`` (the text just before it)."""
-        change, removed = minimal_change(change, before[change.start : change.end])
-        if not removed and not change.text:
+        removed = before[change.start : change.end]
+        if _is_bulk(change, removed):
+            change, removed = minimal_change(change, removed)
+        if removed == change.text:
             return  # nothing changed (a client re-sent the same text)
         tracked = self._documents.setdefault(uri, [])
         for stale in [e for e in tracked if self._overlaps(e, change) and self._expired(e, now)]:
@@ -239,15 +246,12 @@ class EditHistory:
         pieces.append(before[position:hi])
         old = "".join(pieces)
         new = before[lo : change.start] + change.text + before[change.end : hi]
-        line = first.line if first.start <= change.start else change.line
-        prefix = common_prefix_length(old, new)
-        suffix = common_suffix_length(old, new, prefix)
         merged = first
-        merged.start = lo + prefix
-        merged.line = line + new.count("\n", 0, prefix)
-        merged.old_text = old[prefix : len(old) - suffix]
-        merged.new_text = new[prefix : len(new) - suffix]
-        merged.length = len(merged.new_text)
+        merged.line = first.line if first.start <= change.start else change.line
+        merged.start = lo
+        merged.old_text = old
+        merged.new_text = new
+        merged.length = len(new)
         merged.opaque = opaque
         merged.started = min(e.started for e in touched)
         self._fill(merged, before, change)
@@ -323,6 +327,19 @@ def text_changes(
             yield doc.text, TextChange(start, end, change.text, line)
         if index + 1 < len(pending):
             doc = doc.with_changes([change], doc.version)
+
+
+BULK_CHARS = 200
+"""Changes replacing more than this, or several lines, are trimmed before they are recorded."""
+
+
+def _is_bulk(change: TextChange, removed: str) -> bool:
+    """A whole-line or whole-document replacement rather than typing: trim it first, or it
+    would swallow every edit it spans. (Typing is kept whole, so that the next keystroke at
+    its end still touches it.)"""
+    if len(removed) + len(change.text) > BULK_CHARS:
+        return True
+    return ("\n" in removed or "\r" in removed) and ("\n" in change.text or "\r" in change.text)
 
 
 def minimal_change(change: TextChange, removed: str) -> tuple[TextChange, str]:

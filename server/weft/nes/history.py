@@ -38,6 +38,7 @@ from weft.nes.text import (
     lines_after,
     lines_before,
     splice_slice,
+    whole_words,
 )
 
 MERGE_GAP_S = 60.0
@@ -117,6 +118,7 @@ class _Tracked:
         old, new = self.old_text, self.new_text
         prefix = common_prefix_length(old, new)
         suffix = common_suffix_length(old, new, prefix)
+        prefix, suffix = whole_words(old, new, prefix, suffix)
         return Edit(
             self.uri,
             self.start + prefix,

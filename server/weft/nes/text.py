@@ -50,6 +50,24 @@ def common_suffix_length(a: str, b: str, floor: int = 0) -> int:
     return count
 
 
+def whole_words(old: str, new: str, prefix: int, suffix: int) -> tuple[int, int]:
+    """Widen a trimmed change to whole words at its ends (``width`` → ``w``, not a deleted
+    ``idth``): what a person reads, and what a menu label shows."""
+
+    def word(text: str, index: int) -> bool:
+        return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+    while prefix > 0 and word(old, prefix - 1) and (word(old, prefix) or word(new, prefix)):
+        prefix -= 1
+    while (
+        suffix > 0
+        and word(old, len(old) - suffix)
+        and (word(old, len(old) - suffix - 1) or word(new, len(new) - suffix - 1))
+    ):
+        suffix -= 1
+    return prefix, suffix
+
+
 def identifier_around(text: str, start: int, end: int, reach: int = 256) -> tuple[int, int]:
     """``[start, end)`` widened to the identifier characters on both sides (at most ``reach``)."""
     lo = start
@@ -100,9 +118,9 @@ def lines_after(text: str, offset: int, count: int, reach: int = 4000) -> int:
     """End offset (before its line break) of the ``count``-th line below the line of ``offset``."""
     end = line_end(text, offset, reach)
     for _ in range(count):
-        if end >= len(text):
-            break
         after = end + (2 if text.startswith("\r\n", end) else 1)
+        if after >= len(text):
+            break  # no line after the last line break
         end = line_end(text, after, reach)
     return end
 

@@ -171,6 +171,27 @@ def test_attribute_rename_through_self_stays_in_its_class():
     assert "class Other:\n    def __init__(self):\n        self.count = 1" in s.text
 
 
+def test_attribute_in_closures_of_the_method_follows_unless_self_is_rebound():
+    s = Session(
+        "class A:\n"
+        "    def __init__(self):\n"
+        "        self.n = 0\n"
+        "\n"
+        "    def run(self):\n"
+        "        f = lambda: self.n\n"
+        "        def inner():\n"
+        "            return self.n\n"
+        "        def unbound(self):\n"
+        "            return self.n\n"
+        "        return [self.n for _ in range(2)]\n"
+    )
+    s.retype("self.n = 0", "self.count = 0")
+    assert s.accept_all() == 3
+    assert "lambda: self.count" in s.text and "    return self.count\n        def" in s.text
+    assert "def unbound(self):\n            return self.n\n" in s.text
+    assert "[self.count for _" in s.text
+
+
 def test_attribute_use_alone_is_not_a_rename():
     s = Session(SELF)
     s.retype("self.count\n", "self.total\n")  # `return self.count`: a read, maybe a switch

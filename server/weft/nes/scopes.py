@@ -363,7 +363,7 @@ class _Python(_Rules):
         target = attribute.child_by_field_name("object")
         if target is None or target.type != "identifier":
             return _Role("other")
-        method = _nearest(attribute, frozenset({"function_definition"}))
+        method = _method_around(attribute, target.text or b"")
         klass = _class_of_method(method)
         if method is None or klass is None:
             return _Role("other")
@@ -412,6 +412,32 @@ class _Python(_Rules):
             )
             return _Role("binding", scope=scope)
         return _Role("reference")
+
+
+def _method_around(node: Node, me: bytes) -> Node | None:
+    """The method whose ``me`` parameter ``node`` sees: through lambdas, comprehensions and
+    inner functions that do not have a parameter of that name themselves."""
+    current = node.parent
+    while current is not None and current.type != "class_definition":
+        if current.type in _PY_FUNCTIONS:
+            if current.type == "function_definition" and _class_of_method(current) is not None:
+                return current
+            if me in _parameter_names(current):
+                return None
+        current = current.parent
+    return None
+
+
+def _parameter_names(function: Node) -> set[bytes]:
+    params = function.child_by_field_name("parameters")
+    names = set()
+    for child in params.named_children if params is not None else ():
+        name = child if child.type == "identifier" else child.child_by_field_name("name")
+        if name is None and child.named_child_count:
+            name = child.named_child(0)
+        if name is not None and name.type == "identifier" and name.text:
+            names.add(name.text)
+    return names
 
 
 def _is_parameter_name(node: Node) -> bool:

@@ -251,6 +251,12 @@ def test_comprehension_lambda_global_and_nonlocal_scopes():
     assert "global m\n    m = 2\n    return m\nprint(m)" in s.text
 
 
+def test_with_and_for_targets_in_tuples_are_bindings():
+    s = Session("def f(items):\n    with g() as (_, conn):\n        return conn.send(items)\n")
+    s.retype("conn", "connection")
+    assert [c.old_text for c in s.predict()] == ["conn"]
+
+
 def test_nonlocal_reaches_the_enclosing_function():
     s = Session(
         "def outer():\n    total = 0\n    def inner():\n        nonlocal total\n"

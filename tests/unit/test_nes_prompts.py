@@ -308,6 +308,18 @@ def test_sweep_refuses_its_reserved_tokens_in_the_input():
         assert sweep_prompt(window_input(text, 0)) is None
 
 
+def test_zeta_and_chat_refuse_files_holding_their_markers():
+    for marker in (
+        "<|editable_region_start|>",
+        "<|editable_region_end|>",
+        "<|user_cursor_is_here|>",
+    ):
+        source = window_input(f"s = '{marker}'\n", 0)
+        assert build_prompt("zeta", source) is None
+        assert build_prompt("chat", source) is None
+        assert build_prompt("sweep", source) is not None  # not one of Sweep's tokens
+
+
 def test_sweep_change_blocks_are_the_last_three_and_clipped_to_40_lines():
     history = EditHistory()
     big = "".join(f"x{i}\n" for i in range(100))
@@ -345,6 +357,7 @@ def test_zeta_drops_the_oldest_events_beyond_its_budget():
         history.record(f"file:///w/m{n}.py", text, TextChange(0, 7, "renamed", 0), 1, float(n))
     source = NesInput(Document(GEO, "z\n", 9), 0, "g.py", history.recent(), path_of=relative)
     prompt = zeta_prompt(source)
+    assert prompt is not None
     shown = prompt.prompt.count("User edited")
     assert 0 < shown < 40
     assert 'User edited "m39.py"' in prompt.prompt and 'User edited "m0.py"' not in prompt.prompt
@@ -355,6 +368,7 @@ def test_zeta_start_of_file_marker_only_at_the_start_of_the_file():
     text = "".join(f"l{i}\n" for i in range(60))
     far = zeta_prompt(window_input(text, text.index("l40")))
     near = zeta_prompt(window_input(text, text.index("l3\n")))
+    assert far is not None and near is not None
     assert "<|start_of_file|>" not in far.prompt
     assert "```g.py\n<|start_of_file|>\nl0\n" not in near.prompt  # l0 is editable here
     assert "```g.py\n<|start_of_file|>\n<|editable_region_start|>\nl0\n" in near.prompt

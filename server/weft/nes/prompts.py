@@ -242,7 +242,18 @@ def _clip(text: str) -> str:
 # -- Zeta -----------------------------------------------------------------------------------
 
 
-def zeta_prompt(source: NesInput) -> NesPrompt:
+ZETA_RESERVED = (ZETA_CURSOR, ZETA_START_OF_FILE, ZETA_REGION_START, ZETA_REGION_END)
+
+
+def _holds_markers(source: NesInput) -> bool:
+    """The file or the snippets already hold the region markers: an answer could not be read."""
+    texts = [source.document.text, *(text for _, text in source.snippets)]
+    return any(marker in text for text in texts for marker in ZETA_RESERVED)
+
+
+def zeta_prompt(source: NesInput) -> NesPrompt | None:
+    if _holds_markers(source):
+        return None
     region = editable_region(source.document, source.cursor)
     events = zeta_events(source)
     excerpt = _excerpt(source, region)
@@ -305,7 +316,9 @@ def _excerpt(source: NesInput, region: Region) -> str:
 # -- chat -----------------------------------------------------------------------------------
 
 
-def chat_prompt(source: NesInput) -> NesPrompt:
+def chat_prompt(source: NesInput) -> NesPrompt | None:
+    if _holds_markers(source):
+        return None
     region = editable_region(source.document, source.cursor)
     parts = []
     edits = source.shown_edits()[:CHAT_EDIT_BLOCKS][::-1]

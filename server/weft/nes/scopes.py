@@ -287,15 +287,8 @@ _PY_PATTERNS = frozenset(
         "list_pattern",
         "list_splat_pattern",
         "parenthesized_expression",
-    }
-)
-_PY_PARAMETER_WRAPPERS = frozenset(
-    {
-        "typed_parameter",
-        "default_parameter",
-        "typed_default_parameter",
-        "list_splat_pattern",
-        "dictionary_splat_pattern",
+        "tuple",  # `with f() as (a, b)`
+        "list",
     }
 )
 

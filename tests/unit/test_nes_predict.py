@@ -337,6 +337,20 @@ def test_a_stale_snapshot_or_an_old_edit_predicts_nothing():
     assert s.predict() == []
 
 
+def test_parses_are_bounded_in_size_and_languages(monkeypatch):
+    from weft.nes import scopes
+
+    monkeypatch.setattr(scopes, "MAX_PARSE_BYTES", len(AREA) - 1)
+    s = Session(AREA)
+    s.retype("width", "w")
+    assert s.predict() == []  # too big to analyse: nothing, never a guess
+    monkeypatch.undo()
+    assert s.predict()
+    lua = Session("local function f(x)\n  return x\nend\n", "file:///w/m.lua", "lua")
+    lua.retype("x", "y")
+    assert lua.predict() == []  # no scope rules for the language
+
+
 def test_an_undone_rename_predicts_nothing():
     s = Session(AREA)
     s.retype("width", "w")

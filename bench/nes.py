@@ -160,9 +160,7 @@ def parse_hunks(diff: str) -> dict[str, list[Hunk]]:
 
 def hunk_edit(text: str, hunk: Hunk, shift: int) -> tuple[int, int, str]:
     """The hunk as (start, end, text) in ``text`` (whose lines moved by ``shift``)."""
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+    starts = line_starts(text)
     first = hunk.old_start - 1 + shift if hunk.old_count else hunk.old_start + shift
     first = min(max(first, 0), len(starts) - 1)
     last = min(first + hunk.old_count, len(starts) - 1)
@@ -292,16 +290,27 @@ def _nested_names(func: ast.AST) -> set[str]:
     return names
 
 
-def local_renames(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
-    """(name, spans) of function parameters and locals, the first span its definition."""
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _parsed(text: str) -> tuple[ast.Module, list[str], list[int]] | None:
     try:
         tree = ast.parse(text)
     except SyntaxError:
+        return None
+    return tree, text.splitlines(keepends=True), line_starts(text)
+
+
+def local_renames(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(name, spans) of function parameters and locals, the first span its definition."""
+    parsed = _parsed(text)
+    if parsed is None:
         return []
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
+    tree, lines, starts = parsed
     found = []
     for func in ast.walk(tree):
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -339,14 +348,10 @@ def local_renames(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
 
 def attribute_renames(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
     """(attribute, spans) of ``self.x`` attributes of a class, the first an assignment."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    parsed = _parsed(text)
+    if parsed is None:
         return []
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
+    tree, lines, starts = parsed
     found = []
     for klass in ast.walk(tree):
         if not isinstance(klass, ast.ClassDef):
@@ -485,10 +490,7 @@ def _tokens(text: str, kind: int) -> list[tokenize.TokenInfo]:
 
 
 def _offset(text: str, row: int, col: int) -> int:
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    return starts[row - 1] + col
+    return line_starts(text)[row - 1] + col
 
 
 def _pick(text: str, kind: int, rng: random.Random) -> tuple[int, int, str] | None:

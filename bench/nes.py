@@ -511,23 +511,22 @@ def _number(text: str, rng: random.Random) -> tuple[int, int, str] | None:
 
 
 def _string(text: str, rng: random.Random) -> tuple[int, int, str] | None:
-    picked = _pick(text, tokenize.STRING, rng)
-    if picked is None or not re.search(r"[a-z]{3,}", picked[2]):
-        return None
-    start, _end, value = picked
-    word = re.search(r"[a-z]{3,}", value)
-    assert word is not None
-    return start + word.start(), start + word.end(), "changed"
+    return _word_in(text, tokenize.STRING, "changed", rng)
 
 
 def _comment(text: str, rng: random.Random) -> tuple[int, int, str] | None:
-    picked = _pick(text, tokenize.COMMENT, rng)
-    if picked is None or not re.search(r"[a-z]{3,}", picked[2]):
+    return _word_in(text, tokenize.COMMENT, "different", rng)
+
+
+def _word_in(
+    text: str, kind: int, replacement: str, rng: random.Random
+) -> tuple[int, int, str] | None:
+    """A word of a random token of ``kind`` (a string, a comment) replaced."""
+    picked = _pick(text, kind, rng)
+    word = re.search(r"[a-z]{3,}", picked[2]) if picked is not None else None
+    if picked is None or word is None:
         return None
-    start, _end, value = picked
-    word = re.search(r"[a-z]{3,}", value)
-    assert word is not None
-    return start + word.start(), start + word.end(), "different"
+    return picked[0] + word.start(), picked[0] + word.end(), replacement
 
 
 def _operator(text: str, rng: random.Random) -> tuple[int, int, str] | None:

@@ -13,6 +13,7 @@ candidate the history holds one more edit, and the next call offers the remainin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from weft.documents import Document
@@ -20,6 +21,8 @@ from weft.nes.candidate import Candidate
 from weft.nes.history import Edit
 from weft.nes.rename import Project, rename_candidates
 from weft.nes.repeat import repeat_candidates
+
+logger = logging.getLogger(__name__)
 
 RECENT_EDITS = 3
 """The document's latest edit must be among this many latest edits of the workspace."""
@@ -44,7 +47,9 @@ def predict(
     latest = [edit for edit in history if not edit.is_noop][:RECENT_EDITS]
     if mine[0] not in latest:
         return []
-    found = rename_candidates(document, mine, cursor=cursor, project=project)
-    if found:
-        return found
-    return repeat_candidates(document, mine, history, project=project)
+    try:
+        found = rename_candidates(document, mine, cursor=cursor, project=project)
+        return found or repeat_candidates(document, mine, history, project=project)
+    except Exception:  # noqa: BLE001 - a predictor's bug must cost the user nothing
+        logger.exception("next-edit prediction failed for %s; nothing suggested", document.uri)
+        return []

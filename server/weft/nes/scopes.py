@@ -237,6 +237,16 @@ class _Rules:
             current = current.parent
         return chain
 
+    def inner(self, node: Node) -> Node | None:
+        """The innermost scope around ``node`` (None in a tree without its root scope)."""
+        chain = self.scope_chain(node)
+        return chain[0] if chain else None
+
+    def root(self, node: Node) -> Node | None:
+        """The file's scope."""
+        chain = self.scope_chain(node)
+        return chain[-1] if chain else None
+
     def visible_from_inside(self, scope: Node) -> bool:
         """Whether names bound in ``scope`` are seen from scopes nested in it."""
         return True
@@ -343,7 +353,7 @@ class _Python(_Rules):
             parent, "name", node
         ):
             kind = "function" if parent.type == "function_definition" else "class"
-            return _Role("binding", scope=self.scope_chain(parent)[0], definition=kind)
+            return _Role("binding", scope=self.inner(parent), definition=kind)
         if parent.type in ("global_statement", "nonlocal_statement"):
             return _Role("reference", declaration=parent.type.split("_")[0])
         if parent.type in ("dotted_name", "aliased_import"):
@@ -511,9 +521,9 @@ class _Ecma(_Rules):
         if parent.type == "import_specifier":
             if parent.child_by_field_name("alias") is not None and _field_is(parent, "name", node):
                 return _Role("other")
-            return _Role("binding", scope=self._root(node), definition="import")
+            return _Role("binding", scope=self.root(node), definition="import")
         if parent.type in ("import_clause", "namespace_import"):
-            return _Role("binding", scope=self._root(node), definition="import")
+            return _Role("binding", scope=self.root(node), definition="import")
         if parent.type == "export_specifier" and _field_is(parent, "alias", node):
             return _Role("other")
         if parent.type in (
@@ -523,13 +533,10 @@ class _Ecma(_Rules):
         ):
             if _field_is(parent, "name", node):
                 kind = "class" if parent.type == "class_declaration" else "function"
-                return _Role("binding", scope=self.scope_chain(parent)[0], definition=kind)
+                return _Role("binding", scope=self.inner(parent), definition=kind)
         if parent.type in ("function_expression", "function") and _field_is(parent, "name", node):
             return _Role("binding", scope=parent, definition="function")
         return self._pattern(node, shorthand)
-
-    def _root(self, node: Node) -> Node:
-        return self.scope_chain(node)[-1]
 
     def _pattern(self, node: Node, shorthand: bool) -> _Role:
         if _is_default_value(node):
@@ -630,7 +637,7 @@ class _Go(_Rules):
             ):
                 return _Role("other")  # a struct field name in a composite literal
         if parent.type == "function_declaration" and _field_is(parent, "name", node):
-            return _Role("binding", scope=self._root(node), definition="function")
+            return _Role("binding", scope=self.root(node), definition="function")
         if parent.type in ("parameter_declaration", "variadic_parameter_declaration"):
             function = _nearest(parent, _GO_FUNCTIONS)
             return _Role("binding", scope=function, definition="parameter")
@@ -640,12 +647,9 @@ class _Go(_Rules):
             return self._list(node, parent)
         return _Role("reference")
 
-    def _root(self, node: Node) -> Node:
-        return self.scope_chain(node)[-1]
-
     def _declared(self, spec: Node, node: Node) -> _Role:
-        scope = self.scope_chain(spec)[0]
-        if scope.type == "source_file":
+        scope = self.inner(spec)
+        if scope is None or scope.type == "source_file":
             return _Role("binding", scope=scope)
         return _Role("binding", scope=scope, visible_from=spec.end_byte)
 
@@ -654,7 +658,7 @@ class _Go(_Rules):
         if holder is None:
             return _Role("reference")
         if holder.type == "short_var_declaration" and _field_is(holder, "left", names):
-            return _Role("binding", scope=self.scope_chain(holder)[0], visible_from=holder.end_byte)
+            return _Role("binding", scope=self.inner(holder), visible_from=holder.end_byte)
         if holder.type == "range_clause" and _field_is(holder, "left", names):
             if any(child.type == ":=" for child in holder.children):
                 loop = holder.parent
@@ -712,7 +716,7 @@ class _Rust(_Rules):
                 return _Role("other")
         if parent.type in _RUST_ITEMS and _field_is(parent, "name", node):
             kind = "function" if parent.type == "function_item" else ""
-            return _Role("binding", scope=self.scope_chain(parent)[0], definition=kind)
+            return _Role("binding", scope=self.inner(parent), definition=kind)
         if parent.type == "shorthand_field_initializer":
             return _Role("reference", shorthand=True)
         return self._pattern(node)
@@ -738,7 +742,7 @@ class _Rust(_Rules):
         if constant and (in_pattern or holder.type in ("match_arm", "let_condition")):
             return _Role("reference")
         if holder.type == "let_declaration" and _field_is(holder, "pattern", top):
-            scope = self.scope_chain(holder)[0]
+            scope = self.inner(holder)
             return _Role("binding", scope=scope, visible_from=holder.end_byte, shorthand=shorthand)
         if holder.type == "for_expression" and _field_is(holder, "pattern", top):
             body = holder.child_by_field_name("body")

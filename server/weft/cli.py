@@ -128,14 +128,13 @@ def setup_logging(level: str = "info", log_file: str | None = None) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from weft.server import create_server
+    from weft.transport import serve_stdio, serve_tcp
 
     setup_logging(args.log_level, args.log_file)
     server = create_server()
     if args.tcp:
-        server.start_tcp("127.0.0.1", args.tcp)
-    else:
-        server.start_io()
-    return 0
+        return serve_tcp(server, "127.0.0.1", args.tcp)
+    return serve_stdio(server)
 
 
 # -- settings and positions for one-shot commands ---------------------------------------

@@ -16,15 +16,13 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 
 import weft
 from weft.backends.base import BackendError, CompletionBackend
 from weft.completion.engine import CompletionEngine
 from weft.documents import Document
+from weft.protocol import WeftProtocol
 from weft.settings import BackendSettings, Settings
 
 logger = logging.getLogger(__name__)
@@ -41,74 +39,6 @@ MESSAGE_TYPES = {
     "debug": types.MessageType.Log,
 }
 """weft's log levels → LSP message types."""
-
-
-class _Answered:
-    """Placeholder for a request that was already answered with an error while decoding."""
-
-    jsonrpc = "2.0"
-
-
-class WeftProtocol(LanguageServerProtocol):
-    """pygls's protocol, answering the requests pygls 2.1 would leave without any reply.
-
-    A request whose params do not structure (``"position": {"line": -1, "character": "7"}``,
-    ``"params": null``) is dropped by pygls and the client waits for ever; JSON-RPC 2.0 wants
-    an error reply with the request's id. Same for a request with a wrong ``jsonrpc`` version.
-    """
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException:
-            if "jsonrpc" in data and "id" in data and "method" in data:
-                self._send_response(
-                    data["id"],
-                    error=types.ResponseError(
-                        code=types.ErrorCodes.InvalidParams,
-                        message=f"invalid params for {data['method']}",
-                    ),
-                )
-                return _Answered()
-            raise
-
-    # pygls keeps its own copy of every open document, rebuilt line by line on each change
-    # (about 1 ms per keystroke on a 5,000-line file) and split with the wrong line rules;
-    # weft never reads it (features/text_sync.py keeps weft's snapshots), so these built-ins
-    # only pass the notification on.
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
-            yield handler, (params,), None
-
-    def handle_message(self, message: Any) -> None:
-        if isinstance(message, _Answered):
-            return
-        version = getattr(message, "jsonrpc", None)
-        if (
-            version != "2.0"
-            and getattr(message, "id", None) is not None
-            and hasattr(message, "method")
-        ):
-            self._send_response(
-                message.id,
-                error=types.ResponseError(
-                    code=types.ErrorCodes.InvalidRequest, message='jsonrpc must be "2.0"'
-                ),
-            )
-            return
-        super().handle_message(message)
 
 
 class ProgressReporter:

@@ -51,9 +51,6 @@ LARGE_PARAMS_BYTES = 64 << 20
 """Cap for methods that carry document text or file lists (the frame cap too)."""
 SMALL_PARAMS_BYTES = 1 << 20
 """Cap for every other method: no legitimate hover, code action or command comes near it."""
-LENIENT_BYTES = 8 << 10
-"""Messages up to this size that fail the shape check still get a try with cattrs (which
-accepts, e.g., ``"7"`` for an integer): the check must never refuse what pygls accepted."""
 HEAD_SNIFF = 4 << 10
 """How much of an unreadable message is searched for its request id."""
 SHUTDOWN_GRACE_S = 3.0
@@ -136,22 +133,22 @@ def sniff_request_id(head: bytes) -> Any:
     found: dict[str, Any] = {}
     pos += 1
     while "id" not in found or "method" not in found:
-        pos = _skip_ws(text, pos)
         try:
-            key, pos = scanner.raw_decode(text, pos)
+            key, pos = scanner.raw_decode(text, _skip_ws(text, pos))
             pos = _skip_ws(text, pos)
             if not text.startswith(":", pos) or not isinstance(key, str):
-                return None
+                break
+            found.setdefault(key, None)  # a method member, even cut short, makes a request
             value, pos = scanner.raw_decode(text, _skip_ws(text, pos + 1))
         except ValueError:
-            return None
-        found.setdefault(key, value)
+            break
+        found[key] = value
         pos = _skip_ws(text, pos)
         if not text.startswith(",", pos):
             break
         pos += 1
     msg_id = found.get("id")
-    return msg_id if isinstance(found.get("method"), str) and valid_id(msg_id) else None
+    return msg_id if "method" in found and valid_id(msg_id) else None
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -291,19 +288,15 @@ class WeftProtocol(LanguageServerProtocol):
             raise Rejected(-32602, f"message of {size} bytes is over the {cap >> 20} MiB cap")
         try:
             data["params"] = check_params(method, data.get("params"), size)
-            shape_error = None
         except ShapeError as exc:
-            if size > LENIENT_BYTES:
-                raise Rejected(-32602, f"invalid params: {exc}") from None
-            shape_error = exc
+            raise Rejected(-32602, f"invalid params: {exc}") from None
         message_type = self.get_message_type(method)
         if message_type is None:
             return _plain(data)
         try:
             return self._converter.structure(data, message_type)
         except Exception:  # noqa: BLE001 - cattrs raises assorted errors; never format them
-            reason = shape_error or "params do not match the method's types"
-            raise Rejected(-32602, f"invalid params: {reason}") from None
+            raise Rejected(-32602, "invalid params: they do not match the method's types") from None
 
     # -- answers ----------------------------------------------------------------------------
 

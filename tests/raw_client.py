@@ -31,10 +31,12 @@ def frame(body: bytes | str | dict[str, Any]) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-def server_env(cache: Path) -> dict[str, str]:
+def server_env(cache: Path, server_path: Path | None = None) -> dict[str, str]:
+    """The server's environment: this checkout's ``server/`` first (or ``server_path``, to
+    measure another checkout), the cache under ``cache``."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO / "server"), str(REPO), env.get("PYTHONPATH", "")]
+        [str(server_path or REPO / "server"), str(REPO), env.get("PYTHONPATH", "")]
     ).rstrip(os.pathsep)
     env["XDG_CACHE_HOME"] = str(cache)
     env.pop("OLLAMA_HOST", None)
@@ -59,7 +61,11 @@ class RawClient:
 
     @classmethod
     async def start(
-        cls, cache: Path, settings: dict[str, Any] | None = None, log: Path | None = None
+        cls,
+        cache: Path,
+        settings: dict[str, Any] | None = None,
+        log: Path | None = None,
+        server_path: Path | None = None,
     ) -> RawClient:
         stderr = open(log, "ab") if log is not None else asyncio.subprocess.DEVNULL  # noqa: SIM115
         proc = await asyncio.create_subprocess_exec(
@@ -72,7 +78,7 @@ class RawClient:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
-            env=server_env(cache),
+            env=server_env(cache, server_path),
             limit=1 << 24,
         )
         if log is not None:

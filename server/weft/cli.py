@@ -246,6 +246,7 @@ async def _complete(args: argparse.Namespace) -> int:
         suggestions = []
     finally:
         await backend.aclose()
+        await engine.aclose()
     if errors:
         raise CliError(f"model backend: {errors[0]}")
     if not suggestions:

@@ -177,6 +177,7 @@ class WeftProtocol(LanguageServerProtocol):
         self.on_exit: Callable[[int], None] = lambda code: None
         """Set by the transport: stop reading and end with ``code``."""
         self._shutdown_future: Any = None
+        self._initialized_seen = False
 
     # -- the entry point --------------------------------------------------------------------
 
@@ -268,6 +269,10 @@ class WeftProtocol(LanguageServerProtocol):
             raise Rejected(-32600, "initialize may only be sent once")
         if method == types.INITIALIZE and not is_request:
             raise Rejected(-32600, "initialize is a request")
+        if method == types.INITIALIZED:
+            if self._initialized_seen:
+                raise Rejected(-32600, "initialized was already sent")
+            self._initialized_seen = True
 
     def _check_method(self, method: str, is_request: bool) -> None:
         kind = is_notification_method(method)

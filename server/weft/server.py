@@ -103,6 +103,19 @@ class WeftServer(LanguageServer):
         self.document_listeners.append(self._offline_listener)
         self.initialized_listeners: list[Callable[[], Awaitable[Any]]] = []
         """Awaited after ``initialized`` has pulled the settings (pygls allows one handler)."""
+        self.initialized_listeners.append(self._start_parse_process)
+
+    async def _start_parse_process(self) -> None:
+        """Start the syntax guard's parse process before the first keystroke needs it."""
+        self.run_task(self.engine.syntax.host.start(), "starting the parse process")
+
+    def shutdown(self) -> None:
+        """The connection is over: stop pygls's machinery and the parse processes."""
+        super().shutdown()
+        self.engine.syntax.host.close_now()
+        service = getattr(self, "index_service", None)
+        if service is not None:
+            service.documents.close_now()
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""

@@ -80,11 +80,11 @@ class FrameReader:
             if length is None:
                 return None
             if length > self.cap:
-                head = await self._take(min(length, HEAD_SNIFF), wait=False)
+                head = await self._peek(HEAD_SNIFF)
                 reason = f"Content-Length {length} is over the {self.cap >> 20} MiB cap"
                 self._error(reason, head, -32602)
-                continue  # the rest of that body is skipped as junk, line by line
-            body = await self._take(length, wait=True)
+                continue  # that body is skipped as junk, line by line, up to the next header
+            body = await self._take(length)
             self._resyncing = False
             return body
 
@@ -152,14 +152,17 @@ class FrameReader:
 
     # -- bodies -----------------------------------------------------------------------------
 
-    async def _take(self, length: int, wait: bool) -> bytes:
-        """``length`` bytes; fewer when the stream ends, or stalls for ``stall_s`` (``wait``)
-        or has nothing more at hand (not ``wait``)."""
+    async def _peek(self, length: int) -> bytes:
+        """Up to ``length`` bytes of what has arrived (waiting briefly for some), left in place:
+        they may hold the next messages."""
         while len(self._buf) < length and not self._eof:
-            if not wait:
-                if not await self._fill_within(0.05):
-                    break
-                continue
+            if not await self._fill_within(0.05):
+                break
+        return bytes(self._buf[:length])
+
+    async def _take(self, length: int) -> bytes:
+        """``length`` bytes; fewer when the stream ends or stalls for ``stall_s``."""
+        while len(self._buf) < length and not self._eof:
             if not await self._fill_within(self.stall_s):
                 self._error(f"Content-Length {length} but only {len(self._buf)} bytes arrived", b"")
                 break

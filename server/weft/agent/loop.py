@@ -32,8 +32,13 @@ from weft.agent.edits import (
 )
 from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import TOOLS, PathRefused, ToolBox, Workspace, number_lines
-from weft.agent.verify import describe_syntax_problems, new_syntax_problems, run_verify_command
+from weft.agent.verify import (
+    bounded_new_syntax_problems,
+    describe_syntax_problems,
+    run_verify_command,
+)
 from weft.backends.base import BackendError, BackendUnavailable, UnknownModel
+from weft.index.parse_host import VERIFY_BUDGET_S, ParseHost
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +139,12 @@ class AgentLoop:
         report: Callable[[str], None] = lambda message: None,
         cancelled: Callable[[], bool] = lambda: False,
         repo_cache: RepoMapCache | None = None,
+        parse: ParseHost | None = None,
     ) -> None:
         self.workspace = workspace
+        self._own_parse = parse is None
+        self.parse = parse or ParseHost("verification parser", VERIFY_BUDGET_S)
+        """Where the re-parse of changed files runs (a parse process, under a budget)."""
         self.repo_cache = repo_cache
         self.chat = chat
         self.options = options
@@ -158,6 +167,9 @@ class AgentLoop:
             self.result.texts.clear()
             self.result.error = f"model call failed: {exc}"
             self.result.no_backend = isinstance(exc, (BackendUnavailable, UnknownModel))
+        finally:
+            if self._own_parse:
+                await self.parse.close()
         return self.result
 
     async def _run(self, task: AgentTask) -> None:
@@ -270,11 +282,12 @@ class AgentLoop:
             return "Your blocks change nothing. Send blocks that make the change."
         self.report("verifying: parsing " + ", ".join(sorted(applied.texts)))
         with self._timed("parse"):
-            broken = [
-                describe_syntax_problems(path, text, problems)
-                for path, text in sorted(applied.texts.items())
-                if (problems := new_syntax_problems(path, self.result.originals.get(path), text))
-            ]
+            broken = []
+            for path, text in sorted(applied.texts.items()):
+                original = self.result.originals.get(path)
+                problems = await bounded_new_syntax_problems(path, original, text, self.parse)
+                if problems:
+                    broken.append(describe_syntax_problems(path, text, problems))
         if broken:
             return (
                 "Your edit was rejected: it breaks the syntax.\n\n"

@@ -174,15 +174,16 @@ def _child_env() -> dict[str, str]:
 
 
 class _Worker:
-    """A ``python -m weft.index.workers`` child talking pickles over its stdin and stdout.
+    """A ``python -m weft.index.workers`` child (or another ``module`` with the same ``main``
+    contract) talking pickles over its stdin and stdout.
 
     A plain subprocess rather than multiprocessing's spawn, which re-runs the parent's
     ``__main__`` (a script without a main guard would start the index again in every worker).
     """
 
-    def __init__(self, nice: int) -> None:
+    def __init__(self, nice: int, module: str = "weft.index.workers") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "weft.index.workers", str(nice)],
+            [sys.executable, "-m", module, str(nice)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=_child_env(),

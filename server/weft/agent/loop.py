@@ -199,7 +199,7 @@ class AgentLoop:
                 turn = await self._cancellable(self.chat.complete(self.messages, tools))
             self.messages.append(Message("assistant", turn.text, list(turn.tool_calls)))
             if turn.tool_calls:
-                self._run_tools(turn.tool_calls)
+                await self._run_tools(turn.tool_calls)
                 continue
             feedback = await self._try_answer(turn)
             if feedback is None:
@@ -240,15 +240,15 @@ class AgentLoop:
             number_lines(text.splitlines(), 1)
         )
 
-    def _run_tools(self, calls: list[ToolCall]) -> None:
+    async def _run_tools(self, calls: list[ToolCall]) -> None:
         for call in calls:
             self._check_cancel()
             self.report(_describe_call(call))
             with self._timed(f"tool:{call.name}"):
                 if call.arguments is None:
                     result = f"error: the arguments of {call.name} are not valid JSON"
-                else:
-                    result = self.tools.call(call.name, call.arguments)
+                else:  # in a thread: a search may use its whole budget, the server may not wait
+                    result = await asyncio.to_thread(self.tools.call, call.name, call.arguments)
             self.messages.append(Message("tool", result, tool_call_id=call.id, name=call.name))
 
     async def _try_answer(self, turn: ChatTurn) -> str | None:

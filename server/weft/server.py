@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,9 @@ OFFLINE = BackendSettings.model_validate({"kind": "offline"})
 
 AUTO_REPROBE_S = 5.0
 """How often ``auto`` re-probes a model server that stopped answering."""
+OUTAGE_QUIET_S = 300.0
+"""A backend failure starts a new outage (and may show a message) only after this long
+without failures of that backend: a flapping server is one outage, whatever its errors say."""
 
 MESSAGE_TYPES = {
     "error": types.MessageType.Error,
@@ -91,7 +95,8 @@ class WeftServer(LanguageServer):
         self._logged: set[Any] = set()
         self._outage: str | None = None
         self._outage_kind: str | None = None
-        self._last_shown_outage: str | None = None
+        self._last_failure: tuple[float, str] | None = None
+        """When the backend last failed, and which kind of backend it was."""
         self.inline_supported = False
         """Whether the client advertised ``textDocument.inlineCompletion``."""
         self.accepted: list[dict[str, Any]] = []
@@ -107,6 +112,10 @@ class WeftServer(LanguageServer):
 
     async def _start_parse_process(self) -> None:
         """Start the syntax guard's parse process before the first keystroke needs it."""
+        self.engine.syntax.host.report = lambda message: self.log(message, "warning")
+        service = getattr(self, "index_service", None)
+        if service is not None:
+            service.documents.report = lambda message: self.log(message, "warning")
         self.run_task(self.engine.syntax.host.start(), "starting the parse process")
 
     def shutdown(self) -> None:
@@ -166,29 +175,31 @@ class WeftServer(LanguageServer):
             )
 
     def _backend_failed(self, exc: BackendError, kind: str) -> None:
+        """A failed model call. The outage is a state (``weft.status`` and the clients' status
+        bars show it); the user gets one ``window/showMessage`` when it starts, none while the
+        backend keeps failing or flapping, whatever each error says."""
         self.log(f"model backend: {exc}", "warning")
-        if self._outage is not None:
-            return
+        now = time.monotonic()
+        last, self._last_failure = self._last_failure, (now, kind)
+        ongoing = last is not None and last[1] == kind and now - last[0] < OUTAGE_QUIET_S
+        starting = self._outage is None
         self._outage, self._outage_kind = str(exc), kind
         auto = self.settings.backend.kind == "auto" and kind != "offline"
-        meanwhile = (
-            "the built-in offline engine serves completions until it is back"
-            if auto
-            else "completions are paused until it is back"
-        )
-        if self._outage != self._last_shown_outage:  # one dialog per problem, not per flap
-            self._last_shown_outage = self._outage
+        if not ongoing:
+            meanwhile = (
+                "the built-in offline engine serves completions until it is back"
+                if auto
+                else "completions are paused until it is back"
+            )
             self.show(
                 f"weft: the model backend is not answering ({exc}); {meanwhile}. "
-                "Details in the weft log.",
+                "Details in the weft log; the status shows when it is back.",
                 "warning",
             )
-        if auto:
+        if starting and auto:
             self.run_task(self._reprobe_auto(), "watching for the model server")
 
     def _backend_ok(self, kind: str) -> None:
-        if kind == self._outage_kind:
-            self._last_shown_outage = None  # a later outage deserves its own message
         if self._outage is not None and kind == self._outage_kind:
             self.log("model backend answers again")
             self._outage = None

@@ -126,6 +126,10 @@ class IndexService:
             stats = await asyncio.to_thread(self._build_blocking, fresh, progress, cancelled)
         summary = await asyncio.to_thread(index.stats)  # counts ~10^5 symbols: not on the loop
         state = "cancelled" if stats.cancelled else "ready"
+        if stats.unreadable:
+            self.server.log(
+                "index: skipped unreadable folders: " + ", ".join(stats.unreadable), "warning"
+            )
         self.server.log(
             f"index {state}: {summary['files']} files, {summary['symbols']} definitions, "
             f"{summary['references']} references in {stats.seconds:.1f} s "

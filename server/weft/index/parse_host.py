@@ -70,6 +70,8 @@ class ParseHost:
         self._orphan: tuple[int, float, Key | None] | None = None
         self._failed_starts = 0
         self._closed = False
+        self.report: Callable[[str], None] = logger.warning
+        """Where a quarantine is announced (the server sends it to the client's log too)."""
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -192,11 +194,9 @@ class ParseHost:
         self._discard(why)
         if key is not None:
             self.quarantined[key] = why
-            logger.warning(
-                "the %s grammar %s on %s; weft no longer parses that file with it",
-                key[1],
-                why,
-                key[0],
+            self.report(
+                f"the {key[1]} grammar {why} on {key[0]}: weft no longer parses that file "
+                "with it (quarantined until weft restarts)"
             )
 
     def _discard(self, why: str) -> None:

@@ -85,6 +85,8 @@ class BuildStats:
     skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     cancelled: bool = False
+    unreadable: list[str] = field(default_factory=list)
+    """Folders that could not be listed (relative path and reason)."""
 
 
 class WorkspaceIndex:
@@ -188,7 +190,10 @@ class WorkspaceIndex:
             rows: list[FileRow] = []
             reuse: list[str] = []
             max_bytes = self.settings.index.max_file_kb * 1024
-            for fs in walk_workspace(self.root, self.filter, cancelled):
+            def unreadable(rel: str, why: str) -> None:
+                stats.unreadable.append(f"{rel} ({why})")
+
+            for fs in walk_workspace(self.root, self.filter, cancelled, unreadable):
                 current[fs.rel] = fs
                 language = self.language_of(fs.rel)
                 row = stored.get(fs.rel)
@@ -780,6 +785,7 @@ class WorkspaceIndex:
             "seconds": round(self.last_build.seconds, 3),
             "reused": self.last_build.reused,
             "parsed": self.last_build.parsed,
+            "unreadable": list(self.last_build.unreadable),
             "cache": str(self.store.path) if self.store.path else None,
             "queries": sorted(name for name in files if has_tags_query(name)),
         }

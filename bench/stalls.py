@@ -86,6 +86,8 @@ async def cobol(case: Case) -> str:
     if not request.done():
         request.cancel()
         return "completion: no answer"
+    if request.exception() is not None:
+        return f"completion: no answer in {case.give_up:.0f} s"
     return f"completion answered in {time.monotonic() - started:.2f} s ({request.result()})"
 
 
@@ -122,6 +124,8 @@ async def regex(case: Case) -> str:
     if not run.done():
         run.cancel()
         return "agent run: no answer"
+    if run.exception() is not None:
+        return f"agent run: no answer in {case.give_up * 3:.0f} s"
     return f"agent run answered in {time.monotonic() - started:.2f} s"
 
 

@@ -152,7 +152,11 @@ class TestModelChosenRegex:
         model = ScriptedChat(
             loopback,
             "openai",
-            [call("search_text", pattern="(a+)+$"), call("search_text", pattern=r"(a)\1"), final(edit)],
+            [
+                call("search_text", pattern="(a+)+$"),
+                call("search_text", pattern=r"(a)\1"),
+                final(edit),
+            ],
         )
         run = asyncio.ensure_future(
             client.workspace_execute_command_async(
@@ -214,7 +218,9 @@ async def test_a_string_as_code_action_diagnostics_is_refused_at_once(raw: RawCl
         "context": {"diagnostics": "d" * 100_000},
     }
     msg_id = raw.new_id()
-    await raw.send({"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/codeAction", "params": params})
+    await raw.send(
+        {"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/codeAction", "params": params}
+    )
     answer = await raw.answer(msg_id, timeout=PROBE_DEADLINE_S)
     assert answer["error"]["code"] == -32602
     assert "diagnostics must be an array" in answer["error"]["message"]
@@ -230,10 +236,9 @@ async def test_a_flapping_backend_shows_one_message_whatever_its_errors_say(
     ollama = serve_ollama(loopback, text="return a + b\n")
     uri = open_document(client, workspace_root, "main.py")
     faults = ["http500", None, "close", "bad_json", None, "cut", "unknown_model", None, "http500"]
-    for round_ in range(3):
-        for fault in faults:
-            ollama.fault = fault
-            await inline(client, uri, 1, 4)
+    for fault in faults * 3:
+        ollama.fault = fault
+        await inline(client, uri, 1, 4)
     await probe(client)
     assert len(client.messages) == 1  # window/showMessage: once for the outage
     status = await probe(client)

@@ -14,9 +14,7 @@ from weft.agent.text_search import SearchPatternError, compile_pattern, search_l
 
 def run(pattern: str, files: dict[str, str], limit: int = 50, deadline: float | None = None):
     program = compile_pattern(pattern)
-    return search_lines(
-        program, list(files), files.get, limit, deadline or time.monotonic() + 60
-    )
+    return search_lines(program, list(files), files.get, limit, deadline or time.monotonic() + 60)
 
 
 def test_catastrophic_pattern_runs_in_linear_time_and_finds_the_right_lines():

@@ -190,6 +190,7 @@ class WorkspaceIndex:
             rows: list[FileRow] = []
             reuse: list[str] = []
             max_bytes = self.settings.index.max_file_kb * 1024
+
             def unreadable(rel: str, why: str) -> None:
                 stats.unreadable.append(f"{rel} ({why})")
 

@@ -36,7 +36,7 @@ from tests.raw_client import RawClient  # noqa: E402
 from tests.wire import serve_ollama  # noqa: E402
 
 HELLO_COB = "display hello\nstop run\nend\n"
-NESTED_JS = "let x = " + "(" * 100_000 + "1" + ")" * 95_000 + ";\n"
+NESTED_JS = "(" * 100_000 + "\n" + ")" * 95_000
 
 
 class Case:
@@ -92,6 +92,8 @@ async def cobol(case: Case) -> str:
 
 
 async def nesting(case: Case) -> str:
+    (case.root / "nested.js").write_text(NESTED_JS)
+    await asyncio.sleep(3)  # the index is built (in its worker processes) before the edits
     uri = await case.open("nested.js", NESTED_JS, "javascript")
     for version in range(2, 5):
         change = {

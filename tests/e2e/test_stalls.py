@@ -29,8 +29,8 @@ PROBE_DEADLINE_S = 1.0
 
 # the language pack's COBOL scanner loops for ever on words it does not know
 HELLO_COB = "display hello\nstop run\nend\n"
-# 195 KB of JavaScript: 100,000 open parentheses, 95,000 closed
-NESTED_JS = "let x = " + "(" * 100_000 + "1" + ")" * 95_000 + ";\n"
+# 195 KB of JavaScript: 100,000 open parentheses, then on the next line 95,000 closing ones
+NESTED_JS = "(" * 100_000 + "\n" + ")" * 95_000
 
 
 async def probe(client: LanguageClient) -> dict[str, Any]:

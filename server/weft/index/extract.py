@@ -15,6 +15,7 @@ shared/notes/performance.md §2.3: trees cost ~27× the source, symbols ~133 byt
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import marshal
 import time
@@ -514,16 +515,36 @@ def first_doc_line(text: str) -> str:
 # -- serialisation -----------------------------------------------------------------------
 
 
+BLOB_MAGIC = b"wS1"
+_DIGEST = 8
+
+
 def to_blob(symbols: FileSymbols) -> bytes:
-    """Compact bytes for the on-disk cache (marshal: fast, and only plain types inside)."""
-    return marshal.dumps(
+    """Compact bytes for the on-disk cache (marshal: fast, and only plain types inside), behind
+    a magic and a digest of the payload, so damage is found before ``marshal`` reads it."""
+    payload = marshal.dumps(
         ([tuple(d) for d in symbols.defs], symbols.refs, [tuple(i) for i in symbols.imports]), 4
+    )
+    return BLOB_MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
+
+
+def blob_is_sound(blob: bytes) -> bool:
+    """Whether ``blob`` is a :func:`to_blob` blob as written (marshal on damaged bytes can spend
+    seconds building a list it was told holds 10^9 items; this check costs a hash)."""
+    head = len(BLOB_MAGIC) + _DIGEST
+    return (
+        isinstance(blob, bytes)
+        and blob.startswith(BLOB_MAGIC)
+        and hashlib.blake2b(blob[head:], digest_size=_DIGEST).digest()
+        == blob[len(BLOB_MAGIC) : head]
     )
 
 
 def from_blob(blob: bytes) -> FileSymbols:
     """The inverse of :func:`to_blob`. Raises ValueError/EOFError/TypeError on damage."""
-    defs, refs, imports = marshal.loads(blob)
+    if not blob_is_sound(blob):
+        raise ValueError("damaged symbols blob")
+    defs, refs, imports = marshal.loads(blob[len(BLOB_MAGIC) + _DIGEST :])
     if not isinstance(refs, dict) or any(len(d) != len(Symbol._fields) for d in defs):
         raise ValueError("not a symbols blob")
     new = tuple.__new__  # Symbol._make without its per-call checks: warm starts load ~10^5 of these

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from weft.ignore import WorkspaceFilter, compile_rule, last_match, normalize_rel
-from weft.index.extract import EMPTY, FileSymbols, Symbol, from_blob, has_tags_query, unpack_ref
+from weft.index.extract import (
+    EMPTY,
+    FileSymbols,
+    Symbol,
+    blob_is_sound,
+    from_blob,
+    has_tags_query,
+    unpack_ref,
+)
 from weft.index.imports import Import, resolve_import
 from weft.index.incremental import IncrementalDocument
 from weft.index.languages import has_grammar, language_for_path
@@ -251,13 +259,25 @@ class WorkspaceIndex:
     def _damaged(
         self, reuse: list[str], stored: dict[str, FileRow], max_bytes: int
     ) -> list[ParseJob]:
-        """Without memory, only rows from an older writer (no kind counts) need re-parsing."""
+        """Without memory, rows that need re-parsing: from an older writer (no kind counts), or
+        whose symbols blob fails its digest (damage is found row by row, at the cost of a hash)."""
+        ok = [p for p in reuse if stored[p].status == "ok"]
+        wanted = set(ok)
+        sound = {
+            path
+            for path, blob in self.store.blobs(None if len(ok) > 64 else ok)
+            if path in wanted and blob_is_sound(blob)
+        }
+        damaged = [p for p in ok if not stored[p].kinds or p not in sound]
+        if damaged:
+            logger.info(
+                "index cache: %d of %d rows damaged; re-parsing them", len(damaged), len(ok)
+            )
         return [
             ParseJob(
                 p, str(self.root / p), stored[p].language or "", max_bytes, None, stored[p].size
             )
-            for p in reuse
-            if stored[p].status == "ok" and not stored[p].kinds
+            for p in damaged
         ]
 
     def _load_reused(

@@ -136,7 +136,7 @@ def sniff_request_id(head: bytes) -> Any:
         try:
             key, pos = scanner.raw_decode(text, _skip_ws(text, pos))
             pos = _skip_ws(text, pos)
-            if not text.startswith(":", pos) or not isinstance(key, str):
+            if not isinstance(key, str) or not (pos == len(text) or text.startswith(":", pos)):
                 break
             found.setdefault(key, None)  # a method member, even cut short, makes a request
             value, pos = scanner.raw_decode(text, _skip_ws(text, pos + 1))

@@ -111,13 +111,13 @@ def _check(value: Any, tp: Any, where: str, budget: _Budget, prune: bool = False
     elif isinstance(tp, type) and attrs.has(tp):
         _check_object(value, tp, where, budget, prune)
     else:
-        _check_generic(value, tp, where, budget)
+        _check_generic(value, tp, where, budget, prune)
 
 
-def _check_generic(value: Any, tp: Any, where: str, budget: _Budget) -> None:
+def _check_generic(value: Any, tp: Any, where: str, budget: _Budget, prune: bool) -> None:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Union:
-        _check_union(value, args, where, budget)
+        _check_union(value, args, where, budget, prune)
     elif origin is typing.Literal:
         _expect(value in args, where, " or ".join(map(repr, args)), value)
     elif origin in (list, tuple, Sequence) or (
@@ -140,11 +140,16 @@ def _check_generic(value: Any, tp: Any, where: str, budget: _Budget) -> None:
     # anything else (a type this walk does not know) is left to cattrs
 
 
-def _check_union(value: Any, options: tuple[Any, ...], where: str, budget: _Budget) -> None:
+def _check_union(
+    value: Any, options: tuple[Any, ...], where: str, budget: _Budget, prune: bool
+) -> None:
     resolved = [_resolve(o) for o in options]
     if any(o is Any or o is object for o in resolved):
         return
-    first: ShapeError | None = None
+    if len(resolved) == 2 and _NONE in resolved and value is not None:
+        # Optional[X]: X itself, pruning inside it where pruning applies
+        _check(value, next(o for o in resolved if o is not _NONE), where, budget, prune)
+        return
     for option in _plausible(value, resolved):
         try:
             _check(value, option, where, budget)
@@ -152,9 +157,6 @@ def _check_union(value: Any, options: tuple[Any, ...], where: str, budget: _Budg
         except ShapeError as exc:
             if str(exc) == TOO_COMPLEX:
                 raise
-            first = first or exc
-    if first is not None and len(resolved) == 2 and _NONE in resolved:
-        raise first  # Optional[X]: X's own message says more than "none of 2 shapes"
     raise ShapeError(f"{where}: {_kind(value)} fits none of its {len(resolved)} possible shapes")
 
 

@@ -57,6 +57,8 @@ class FuzzReport:
     probes: int = 0
     probe_latencies: list[float] = field(default_factory=list)
     alive: bool = True
+    deaf: bool = False
+    """A probe went unanswered for 30 s (the run stopped there)."""
     exit_code: int | None = None
     output_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -74,7 +76,8 @@ class FuzzReport:
             f"{len(self.answered_twice)} answered twice; {self.damaged_frames} broken frames "
             f"({self.damaged_answered} of their requests answered); {self.probes} probes, "
             f"median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms, "
-            f"{len(self.stalls)} over {STALL_S:.0f} s; alive {self.alive}, exit {self.exit_code}"
+            f"{len(self.stalls)} over {STALL_S:.0f} s; alive {self.alive}"
+            f"{' but deaf' if self.deaf else ''}, exit {self.exit_code}"
         )
 
 
@@ -400,6 +403,7 @@ async def _run(
             if on_progress is not None:
                 on_progress(report)
             if not client.alive or not answered:
+                report.deaf = client.alive and not answered
                 break  # dead, or alive and deaf: what is left would only wait
         await _settle(client, expected, timeout=30 if report.stalls[-1:] != [30.0] else 1)
         report.alive = client.alive

@@ -314,9 +314,9 @@ def _broken(rng: random.Random, message: dict[str, Any], msg_id: str) -> Outgoin
     if roll == 0:  # not UTF-8, but its id can be read: still answered
         return Outgoing(frame(body.replace(b'"params"', b'"\xffparams"', 1)), expect=owed)
     if roll == 1:
-        return Outgoing(frame(body[: rng.randrange(1, len(body))]), damaged=owed)
+        return Outgoing(frame(body[: _cut(rng, body)]), damaged=owed)
     if roll == 2:
-        short = rng.randrange(1, len(body))
+        short = _cut(rng, body)
         return Outgoing(b"Content-Length: %d\r\n\r\n" % short + body, damaged=owed)
     if roll == 3:
         return Outgoing(b"Content-Type: x\r\n\r\n" + body, damaged=owed)
@@ -332,6 +332,12 @@ def _broken(rng: random.Random, message: dict[str, Any], msg_id: str) -> Outgoin
             expect=owed if _answerable_body(message) else None,
         )
     return Outgoing(frame(rng.choice([b"[]", b"[1,2]", b"null", b"42", b'"s"', b"{}"])))
+
+
+def _cut(rng: random.Random, body: bytes) -> int:
+    """A length inside ``body``, drawn so that the random sequence does not depend on the
+    body's length (a run replays the same way whatever the workspace path)."""
+    return 1 + int(rng.random() * (len(body) - 1))
 
 
 def _answerable_body(message: dict[str, Any]) -> bool:

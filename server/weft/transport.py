@@ -106,13 +106,13 @@ class FrameReader:
                     self._error(problem or "headers without Content-Length", b"")
                 length, problem, seen = None, None, False
                 continue
+            at = line.lower().find(_CONTENT_LENGTH)
             name, colon, value = stripped.partition(b":")
-            if colon and _HEADER.fullmatch(name):
+            if at <= 0 and colon and _HEADER.fullmatch(name):
                 seen = True
                 if name.lower() == b"content-length":
                     length, problem = _content_length(value)
                 continue
-            at = line.lower().find(_CONTENT_LENGTH)
             if at > 0:  # a header glued to the end of a body announced too short
                 self.push_back(line[at:])
             self._error(f"junk where a header was expected: {bytes(stripped[:40])!r}", b"")

@@ -148,3 +148,13 @@ def test_invalid_utf8_keeps_the_message_for_its_id():
 )
 def test_sniff_request_id_reads_only_top_level_members(head, msg_id):
     assert sniff_request_id(head) == msg_id
+
+
+async def test_the_rest_of_a_short_body_is_never_taken_for_a_header():
+    # the cut falls inside a URI: what is left ("le:///a.py"...) looks like a header named "le"
+    body = b'{"jsonrpc":"2.0","id":1,"method":"m","params":{"uri":"file:///a.py"}}'
+    cut = body.index(b"le:///") - 2
+    stream = b"Content-Length: %d\r\n\r\n" % cut + body + frame(b'{"ok":1}')
+    frames, errors = await frames_of([stream])
+    assert frames == [body[:cut], b'{"ok":1}']
+    assert any("junk" in e for e in errors)

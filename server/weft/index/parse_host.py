@@ -41,6 +41,9 @@ VERIFY_BUDGET_S = 5.0
 """One re-parse of a file the agent edited."""
 STARTUP_BUDGET_S = 30.0
 """A child process that has not said it is ready by then is broken."""
+STARVED_EXTENSIONS = 3
+"""How many more budgets a call may wait when its child used less than half of the last one in
+CPU time: on a loaded machine the child waited for a core, it did not loop."""
 
 Key = tuple[str, str]
 """(file, grammar): what a quarantine covers."""
@@ -101,14 +104,15 @@ class ParseHost:
                 worker = await self._settle_orphan(worker)
             self._seq += 1
             seq = self._seq
-            deadline = time.monotonic() + (self.budget_s if budget_s is None else budget_s)
+            budget = self.budget_s if budget_s is None else budget_s
+            deadline = time.monotonic() + budget
             try:
                 worker.send_conn.send((seq, task, args))
             except (OSError, ValueError) as exc:
                 self._discard("the parser process died")
                 raise ParseUnavailable("the parser process died") from exc
             try:
-                return await self._answer(worker, seq, deadline, key)
+                return await self._answer(worker, seq, deadline, key, budget)
             except asyncio.CancelledError:
                 self._orphan = (seq, deadline, key)  # the next call waits for it, within budget
                 raise
@@ -157,10 +161,20 @@ class ParseHost:
         self._discard("the parser process did not start")
         raise ParseUnavailable("the parser process did not start")
 
-    async def _answer(self, worker: Any, seq: int, deadline: float, key: Key | None) -> Any:
+    async def _answer(
+        self, worker: Any, seq: int, deadline: float, key: Key | None, budget: float
+    ) -> Any:
+        extensions = 0
+        cpu = _cpu_seconds(worker.process.pid)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not await _readable(worker.recv_conn, remaining):
+                now_cpu = _cpu_seconds(worker.process.pid)
+                starved = cpu is not None and now_cpu is not None and now_cpu - cpu < budget / 2
+                if starved and extensions < STARVED_EXTENSIONS:
+                    extensions += 1  # not looping, waiting for a core: wait another budget
+                    deadline, cpu = time.monotonic() + budget, now_cpu
+                    continue
                 self.timeouts += 1
                 self._blame(key, "took longer than its budget")
                 raise ParseTimeout(f"parse of {_describe(key)} took longer than its budget")
@@ -185,7 +199,7 @@ class ParseHost:
         seq, deadline, key = self._orphan
         self._orphan = None
         try:
-            await self._answer(worker, seq, deadline, key)
+            await self._answer(worker, seq, deadline, key, self.budget_s)
         except (ParseUnavailable, RuntimeError):
             pass
         return await self._ready_worker()
@@ -236,6 +250,16 @@ async def _readable(conn: Connection, timeout: float) -> bool:
         return False
     finally:
         loop.remove_reader(fd)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _describe(key: Key | None) -> str:
@@ -297,7 +321,11 @@ TASKS: dict[str, Callable[..., Any]] = {
 
 
 def _serve(recv: Connection, send: Connection) -> None:
-    from weft.index import extract  # noqa: F401 - import before saying ready
+    # everything a task needs is imported before saying ready, so that a first call's budget
+    # is not spent importing
+    from weft.agent import verify  # noqa: F401
+    from weft.completion import extent, syntax_guard  # noqa: F401
+    from weft.index import extract, incremental  # noqa: F401
 
     send.send(READY)
     while True:

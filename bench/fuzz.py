@@ -37,6 +37,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--server-path", type=Path, help="a server/ folder to run instead")
     parser.add_argument("--keep", type=Path, help="keep the server logs in this folder")
+    parser.add_argument(
+        "--no-broken-frames", action="store_true", help="every frame's header is right"
+    )
     args = parser.parse_args()
     per_seed = max(1, args.messages // len(args.seeds))
     print(f"load average {os.getloadavg()[0]:.2f}; {per_seed} messages per seed", flush=True)
@@ -56,6 +59,7 @@ def main() -> None:
     print(f"stalls over 1 s:               {stalls}   (goal 0)")
     print(f"worst probe:                   {max(latencies, default=0) * 1000:.0f} ms")
     print(f"servers alive at the end:      {sum(r.alive for r in reports)}/{len(reports)}")
+    print(f"servers alive but deaf:        {sum(r.deaf for r in reports)}/{len(reports)}")
     print(f"exit status after shutdown:    {sorted({r.exit_code for r in reports}, key=str)}")
 
 
@@ -69,7 +73,12 @@ async def _one(count: int, seed: int, args: argparse.Namespace) -> FuzzReport:
 
     with tempfile.TemporaryDirectory(prefix="weft-fuzz-") as tmp:
         report = await run_fuzz(
-            count, seed, Path(tmp), on_progress=progress, server_path=args.server_path
+            count,
+            seed,
+            Path(tmp),
+            on_progress=progress,
+            server_path=args.server_path,
+            broken_frames=not args.no_broken_frames,
         )
         if args.keep is not None:
             args.keep.mkdir(parents=True, exist_ok=True)

@@ -82,13 +82,8 @@ async def cobol(case: Case) -> str:
     uri = await case.open("hello.cob", HELLO_COB, "cobol")
     started = time.monotonic()
     request = asyncio.ensure_future(_inline(case.client, uri, 0, 13, case.give_up))
-    await case.probe_while(request)
-    if not request.done():
-        request.cancel()
-        return "completion: no answer"
-    if request.exception() is not None:
-        return f"completion: no answer in {case.give_up:.0f} s"
-    return f"completion answered in {time.monotonic() - started:.2f} s ({request.result()})"
+    answered = await _outcome(case, request, "completion", started)
+    return answered + (f" ({request.result()})" if "no answer" not in answered else "")
 
 
 async def nesting(case: Case) -> str:
@@ -122,13 +117,18 @@ async def regex(case: Case) -> str:
             timeout=case.give_up * 3,
         )
     )
-    await case.probe_while(run)
-    if not run.done():
-        run.cancel()
-        return "agent run: no answer"
-    if run.exception() is not None:
-        return f"agent run: no answer in {case.give_up * 3:.0f} s"
-    return f"agent run answered in {time.monotonic() - started:.2f} s"
+    return await _outcome(case, run, "agent run", started)
+
+
+async def _outcome(case: Case, work: asyncio.Future[Any], what: str, started: float) -> str:
+    """Probe while ``work`` runs; how it ended."""
+    await case.probe_while(work)
+    if not work.done():
+        work.cancel()
+        return f"{what}: no answer"
+    if work.exception() is not None:
+        return f"{what}: no answer in {time.monotonic() - started:.0f} s"
+    return f"{what} answered in {time.monotonic() - started:.2f} s"
 
 
 async def change_string(case: Case) -> str:

@@ -282,7 +282,7 @@ class Outgoing:
     """The id of a request inside a broken frame (it may be answered, at most once)."""
 
 
-def make_message(rng: random.Random, docs: Docs, seq: int) -> Outgoing:
+def make_message(rng: random.Random, docs: Docs, seq: int, broken_frames: bool = True) -> Outgoing:
     method, params, is_request = valid_call(rng, docs)
     message: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
     msg_id = f"f{seq}"
@@ -291,7 +291,7 @@ def make_message(rng: random.Random, docs: Docs, seq: int) -> Outgoing:
     roll = rng.random()
     if roll < 0.45:
         return _outgoing(frame(message), message)
-    if roll < 0.8:
+    if roll < 0.8 or not broken_frames:
         message = mutate(rng, message)
         return _outgoing(frame(message), message)
     return _broken(rng, message, msg_id)
@@ -354,14 +354,18 @@ async def run_fuzz(
     batch: tuple[int, int] = (5, 25),
     on_progress: Callable[[FuzzReport], None] | None = None,
     server_path: Path | None = None,
+    broken_frames: bool = True,
 ) -> FuzzReport:
-    """Send ``count`` fuzz messages to a fresh server in ``workdir``; the report."""
+    """Send ``count`` fuzz messages to a fresh server in ``workdir``; the report (without
+    ``broken_frames``, every frame's header is right)."""
     from tests.loopback import LoopbackServer
     from tests.wire import serve_ollama
 
     with LoopbackServer() as model:
         serve_ollama(model, text=MODEL_ANSWER)
-        return await _run(count, seed, workdir, batch, on_progress, server_path, model.url)
+        return await _run(
+            count, seed, workdir, batch, on_progress, server_path, model.url, broken_frames
+        )
 
 
 async def _run(
@@ -372,6 +376,7 @@ async def _run(
     on_progress: Callable[[FuzzReport], None] | None,
     server_path: Path | None,
     model_url: str,
+    broken_frames: bool,
 ) -> FuzzReport:
     rng = random.Random(seed)
     report = FuzzReport(seed)
@@ -395,7 +400,7 @@ async def _run(
         while seq < count:
             for _ in range(min(rng.randint(*batch), count - seq)):
                 seq += 1
-                out = make_message(rng, docs, seq)
+                out = make_message(rng, docs, seq, broken_frames)
                 await client.send_bytes(out.data)
                 report.sent += 1
                 if out.expect is not None:
@@ -420,10 +425,13 @@ async def _run(
         )
         report.damaged_answered = sum(1 for i in damaged if client.responses.get(i))
         report.output_errors = list(client.output_errors)
-        if client.alive:
-            await client.request("shutdown", timeout=30)
-            await client.notify("exit")
-            report.exit_code = await client.exit_code(30)
+        if client.alive and not report.deaf:
+            try:
+                await client.request("shutdown", timeout=30)
+                await client.notify("exit")
+                report.exit_code = await client.exit_code(30)
+            except TimeoutError:
+                report.deaf = True
     finally:
         report.seconds = time.monotonic() - started
         await client.close()

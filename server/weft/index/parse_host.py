@@ -31,6 +31,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from weft.index.workers import READY
+
 logger = logging.getLogger(__name__)
 
 KEYSTROKE_BUDGET_S = 0.5
@@ -268,7 +270,6 @@ def _describe(key: Key | None) -> str:
 
 # -- the tasks (run in the child; plain functions, tested in process) -------------------------
 
-READY = "ready"
 
 _DOCUMENTS: dict[str, Any] = {}
 """The child's open documents (``IncrementalDocument`` by path)."""
@@ -326,25 +327,18 @@ def _serve(recv: Connection, send: Connection) -> None:
     from weft.agent import verify  # noqa: F401
     from weft.completion import extent, syntax_guard  # noqa: F401
     from weft.index import extract, incremental  # noqa: F401
+    from weft.index.workers import serve_jobs
 
-    send.send(READY)
-    while True:
-        try:
-            job = recv.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        seq, task, args = job
-        try:
-            reply = (seq, "ok", TASKS[task](*args))
-        except Exception as exc:  # noqa: BLE001 - one bad call must not end the child
-            logger.exception("parse task %s failed", task)
-            reply = (seq, "error", repr(exc)[:500])
-        try:
-            send.send(reply)
-        except (BrokenPipeError, OSError):
-            return
+    serve_jobs(recv, send, _run_task)
+
+
+def _run_task(job: tuple[int, str, tuple[Any, ...]]) -> tuple[int, str, Any]:
+    seq, task, args = job
+    try:
+        return seq, "ok", TASKS[task](*args)
+    except Exception as exc:  # noqa: BLE001 - one bad call must not end the child
+        logger.exception("parse task %s failed", task)
+        return seq, "error", repr(exc)[:500]
 
 
 def main() -> None:

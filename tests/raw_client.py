@@ -88,9 +88,13 @@ class RawClient:
     # -- sending ------------------------------------------------------------------------------
 
     async def send_bytes(self, data: bytes) -> None:
+        """Write to the server (nothing when it has gone: ``alive`` tells)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
-        await self.proc.stdin.drain()
+        try:
+            self.proc.stdin.write(data)
+            await self.proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_bytes(frame(message))

@@ -11,20 +11,6 @@ local function reporter()
   return { start = h.report_start, ok = h.report_ok, warn = h.report_warn, error = h.report_error, info = h.report_info }
 end
 
--- What the server says in weft.status: which backend serves and whether it answers (an outage
--- is shown once as a message; this is where its state stays visible).
-local function report_backend(report, client)
-  local answer = client.request_sync("workspace/executeCommand", { command = "weft.status", arguments = {} }, 2000)
-  local info = answer and answer.result
-  if type(info) ~= "table" then
-    report.warn("weft.status did not answer: " .. tostring(answer and answer.err and answer.err.message or "timeout"))
-  elseif info.healthy == false then
-    report.warn(("model backend %s is not answering: %s"):format(tostring(info.backend), tostring(info.error)))
-  else
-    report.ok(("model backend: %s (answering)"):format(tostring(info.backend)))
-  end
-end
-
 function M.check()
   local report = reporter()
   local weft = require("weft")
@@ -88,7 +74,6 @@ function M.check()
     end
     report.ok(("client %d running, root %s, %d buffer(s), completion path: %s"):format(
       client.id, client.config.root_dir or "?", #buffers, #modes > 0 and table.concat(modes, ", ") or "none"))
-    report_backend(report, client)
   end
 end
 

@@ -73,7 +73,8 @@ def test_a_weft_toml_that_is_not_utf8_is_bad_input(capsys, project: Path):
     (project / "weft.toml").write_bytes(b"\xff\xfe[completion]\n")
     code, out, err = run(capsys, "doctor", "--root", str(project))
     assert code == 2 and out == ""
-    assert "weft.toml: it is not UTF-8 text" in one_line(err)
+    line = one_line(err)
+    assert "weft.toml" in line and "utf-8" in line.lower()
 
 
 @pytest.mark.parametrize("command", ["index", "doctor", "complete", "fix", "refactor"])

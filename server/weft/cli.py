@@ -1,7 +1,9 @@
 """The ``weft`` command line (SPEC §1). Only argument handling and printing live here.
 
 Every subcommand reuses the functions the server uses; bad input gets one line on stderr
-naming the problem and exit status 2, with nothing written to stdout.
+naming the problem and exit status 2, with nothing written to stdout; a failure of the machine
+(a port in use) one line and status 1. No path prints a traceback (``WEFT_DEBUG=1`` does).
+``weft`` alone prints its usage: editors start ``weft serve``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,26 @@ class CliError(Exception):
     """Bad input: printed as one line on stderr, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (``weft serve: …``), exit status 2."""
+
+    def error(self, message: str) -> Any:
+        sys.stderr.write(f"{self.prog}: {message} (see {self.prog} --help)\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (1 to 65535)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="weft", description="AI completion and agent edits for any LSP editor."
-    )
+    parser = _Parser(prog="weft", description="AI completion and agent edits for any LSP editor.")
     parser.add_argument("--version", action="version", version=f"weft {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -39,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--stdio", action="store_true", help="talk JSON-RPC over stdin/stdout (default)"
     )
-    mode.add_argument("--tcp", type=int, metavar="PORT", help="listen on 127.0.0.1:PORT instead")
+    mode.add_argument("--tcp", type=_port, metavar="PORT", help="listen on 127.0.0.1:PORT instead")
     serve.add_argument("--log-file", help="also write logs to this file")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
@@ -92,37 +111,57 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    command = args.command or "serve"
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(
+            "weft: a command is needed: `weft serve` runs the language server, "
+            "`weft --help` lists the others\n"
+        )
+        return EXIT_BAD_INPUT
+    if args.command != "serve":
+        logging.basicConfig(level=logging.WARNING, format="weft: %(message)s", force=True)
     try:
-        if command == "serve":
-            return _serve(args)
-        if command == "complete":
-            return asyncio.run(_complete(args))
-        if command == "doctor":
-            return asyncio.run(_doctor(args))
-        if command == "index":
-            from weft.index.command import run as run_index
-
-            settings, _ = load_settings(_root_or_cwd(args.root), getattr(args, "settings", None))
-            return run_index(args.root, args.json, settings)
-        if command == "fix":
-            from weft.agent.command import run_fix
-
-            return run_fix(args)
-        if command == "refactor":
-            from weft.agent.command import run_refactor
-
-            return run_refactor(args)
-        if command == "trust":
-            from weft.trust_command import run_trust
-
-            return run_trust(args)
+        return _command(args)
     except CliError as exc:
         sys.stderr.write(f"weft: {exc}\n")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback (unless asked)
+        if os.environ.get("WEFT_DEBUG"):
+            raise
+        sys.stderr.write(f"weft: internal error: {exc!r} (WEFT_DEBUG=1 shows where)\n")
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "serve":
+        return _serve(args)
+    if command == "complete":
+        return asyncio.run(_complete(args))
+    if command == "doctor":
+        return asyncio.run(_doctor(args))
+    if command == "index":
+        from weft.index.command import run as run_index
+
+        folder = _root_or_cwd(args.root)
+        settings, _ = load_settings(folder, getattr(args, "settings", None))
+        return run_index(str(folder), args.json, settings)
+    if command == "fix":
+        from weft.agent.command import run_fix
+
+        return run_fix(args)
+    if command == "refactor":
+        from weft.agent.command import run_refactor
+
+        return run_refactor(args)
+    if command == "trust":
+        from weft.trust_command import run_trust
+
+        return run_trust(args)
     return EXIT_BAD_INPUT
 
 
@@ -146,14 +185,23 @@ def setup_logging(level: str = "info", log_file: str | None = None) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from weft.server import create_server
+    from weft.transport import serve_stdio, serve_tcp
 
+    if args.log_file:
+        try:
+            with open(args.log_file, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise CliError(f"cannot write the log file {args.log_file}: {exc.strerror}") from exc
     setup_logging(args.log_level, args.log_file)
     server = create_server()
-    if args.tcp:
-        server.start_tcp("127.0.0.1", args.tcp)
-    else:
-        server.start_io()
-    return 0
+    if not args.tcp:
+        return serve_stdio(server)
+    try:
+        return serve_tcp(server, "127.0.0.1", args.tcp)
+    except OSError as exc:
+        sys.stderr.write(f"weft: cannot listen on 127.0.0.1:{args.tcp}: {exc.strerror or exc}\n")
+        return 1
 
 
 # -- settings and positions for one-shot commands ---------------------------------------
@@ -161,14 +209,27 @@ def _serve(args: argparse.Namespace) -> int:
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding .git or weft.toml (else ``start``)."""
+    return project_root(start) or start
+
+
+def project_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding .git or weft.toml; None outside any."""
     for folder in (start, *start.parents):
         if (folder / ".git").exists() or (folder / "weft.toml").exists():
             return folder
-    return start
+    return None
 
 
 def _root_or_cwd(root: str | None) -> Path:
-    return Path(root).resolve() if root else Path.cwd()
+    """``--root`` (an existing folder; CliError otherwise), or the current folder."""
+    if not root:
+        return Path.cwd()
+    folder = Path(root)
+    if not folder.exists():
+        raise CliError(f"no such folder: {root}")
+    if not folder.is_dir():
+        raise CliError(f"not a folder: {root}")
+    return folder.resolve()
 
 
 def load_settings(root: Path | None, cli_value: str | None) -> tuple[Any, Any]:
@@ -246,12 +307,12 @@ async def _complete(args: argparse.Namespace) -> int:
     from weft.server import relative_path
 
     path, (line, col) = parse_location(args.location, 2)
-    root = Path(args.root).resolve() if args.root else find_root(path.resolve().parent)
+    text = read_source(path)
+    root, loose = _completion_root(path, args.root)
     settings, _ = load_settings(root, args.settings)
     excluded = exclusion_of(root, path, settings)
     if excluded is not None:
         raise CliError(f"{path} is excluded ({excluded}); weft sends nothing from it to a model")
-    text = read_source(path)
     if len(text) > settings.index.max_file_kb * 1024:
         raise CliError(f"{path} is larger than index.maxFileKb ({settings.index.max_file_kb} KB)")
     offset = offset_of(text, line, col)
@@ -261,7 +322,7 @@ async def _complete(args: argparse.Namespace) -> int:
     )
     errors: list[str] = []
     engine = CompletionEngine(on_backend_error=lambda exc, kind: errors.append(str(exc)))
-    backend = await one_shot_backend(settings, root, path.resolve())
+    backend = await one_shot_backend(settings, root, path.resolve(), loose)
     try:
         rel = relative_path(root, doc)
         suggestions = await engine.complete(
@@ -273,9 +334,12 @@ async def _complete(args: argparse.Namespace) -> int:
         suggestions = []
     finally:
         await backend.aclose()
+        await engine.aclose()
     if errors:
         raise CliError(f"model backend: {errors[0]}")
     if not suggestions:
+        if args.json:
+            sys.stdout.write(json.dumps({"items": []}) + "\n")
         return 0
     if args.json:
         items = []
@@ -300,12 +364,31 @@ def _pos(doc: Any, offset: int) -> dict[str, int]:
     return {"line": p.line + 1, "column": p.character + 1}
 
 
-async def one_shot_backend(settings: Any, root: Path | None, target: Path | None = None) -> Any:
+def _completion_root(path: Path, root: str | None) -> tuple[Path, bool]:
+    """The root ``weft complete`` works in, and whether it is a loose folder (no project: the
+    nearest .git or weft.toml is not there). A loose folder's own files are all it learns."""
+    if root:
+        return _root_or_cwd(root), False
+    folder = path.resolve().parent
+    found = project_root(folder)
+    if found is not None:
+        return found, False
+    sys.stderr.write(
+        f"weft: {path} is in no project (no .git or weft.toml above it): "
+        f"using only the files in {folder}\n"
+    )
+    return folder, True
+
+
+async def one_shot_backend(
+    settings: Any, root: Path | None, target: Path | None = None, loose: bool = False
+) -> Any:
     """The backend for a one-shot command: as configured; ``auto`` probes Ollama first.
 
     The offline engine learns the workspace, except ``target`` (the file being completed):
     its text at and after the cursor is what is predicted, so it must not be training data.
-    The prompt's window still gives the engine the file's own context.
+    The prompt's window still gives the engine the file's own context. In a ``loose`` folder
+    (no project) it learns the folder's own files only and keeps no cache.
     """
     from weft.backends.registry import model_listed, probe
     from weft.privacy import AuditLog
@@ -326,9 +409,9 @@ async def one_shot_backend(settings: Any, root: Path | None, target: Path | None
         from weft.offline.engine import OfflineEngine
         from weft.offline.workspace import offline_cache_dir, train_root
 
-        engine = OfflineEngine(cache_dir=offline_cache_dir(root, settings))
+        engine = OfflineEngine(cache_dir=None if loose else offline_cache_dir(root, settings))
         if root is not None:
-            await train_root(engine, root, settings)
+            await train_root(engine, root, settings, recursive=not loose)
             if target is not None:
                 engine.remove_file(target)
         return engine.backend()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,16 +17,14 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 
 import weft
 from weft.backends.base import BackendError, CompletionBackend
 from weft.completion.engine import CompletionEngine
 from weft.documents import Document
 from weft.privacy import AuditLog
+from weft.protocol import WeftProtocol
 from weft.settings import BackendSettings, Settings
 from weft.trust import EditorTrust, RepoConfig
 
@@ -35,6 +34,9 @@ OFFLINE = BackendSettings.model_validate({"kind": "offline"})
 
 AUTO_REPROBE_S = 5.0
 """How often ``auto`` re-probes a model server that stopped answering."""
+OUTAGE_QUIET_S = 300.0
+"""A backend failure starts a new outage (and may show a message) only after this long
+without failures of that backend: a flapping server is one outage, whatever its errors say."""
 
 MESSAGE_TYPES = {
     "error": types.MessageType.Error,
@@ -43,74 +45,6 @@ MESSAGE_TYPES = {
     "debug": types.MessageType.Log,
 }
 """weft's log levels → LSP message types."""
-
-
-class _Answered:
-    """Placeholder for a request that was already answered with an error while decoding."""
-
-    jsonrpc = "2.0"
-
-
-class WeftProtocol(LanguageServerProtocol):
-    """pygls's protocol, answering the requests pygls 2.1 would leave without any reply.
-
-    A request whose params do not structure (``"position": {"line": -1, "character": "7"}``,
-    ``"params": null``) is dropped by pygls and the client waits for ever; JSON-RPC 2.0 wants
-    an error reply with the request's id. Same for a request with a wrong ``jsonrpc`` version.
-    """
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException:
-            if "jsonrpc" in data and "id" in data and "method" in data:
-                self._send_response(
-                    data["id"],
-                    error=types.ResponseError(
-                        code=types.ErrorCodes.InvalidParams,
-                        message=f"invalid params for {data['method']}",
-                    ),
-                )
-                return _Answered()
-            raise
-
-    # pygls keeps its own copy of every open document, rebuilt line by line on each change
-    # (about 1 ms per keystroke on a 5,000-line file) and split with the wrong line rules;
-    # weft never reads it (features/text_sync.py keeps weft's snapshots), so these built-ins
-    # only pass the notification on.
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
-            yield handler, (params,), None
-
-    def handle_message(self, message: Any) -> None:
-        if isinstance(message, _Answered):
-            return
-        version = getattr(message, "jsonrpc", None)
-        if (
-            version != "2.0"
-            and getattr(message, "id", None) is not None
-            and hasattr(message, "method")
-        ):
-            self._send_response(
-                message.id,
-                error=types.ResponseError(
-                    code=types.ErrorCodes.InvalidRequest, message='jsonrpc must be "2.0"'
-                ),
-            )
-            return
-        super().handle_message(message)
 
 
 class ProgressReporter:
@@ -163,7 +97,8 @@ class WeftServer(LanguageServer):
         self._logged: set[Any] = set()
         self._outage: str | None = None
         self._outage_kind: str | None = None
-        self._last_shown_outage: str | None = None
+        self._last_failure: tuple[float, str] | None = None
+        """When the backend last failed, and which kind of backend it was."""
         self.inline_supported = False
         """Whether the client advertised ``textDocument.inlineCompletion``."""
         self.accepted: list[dict[str, Any]] = []
@@ -181,6 +116,23 @@ class WeftServer(LanguageServer):
         """The workspace's ``weft.toml`` under its trust (``features/workspace_trust.py``)."""
         self.audit = AuditLog()
         """``privacy.auditLog``: one line per HTTP request any of the server's clients sends."""
+        self.initialized_listeners.append(self._start_parse_process)
+
+    async def _start_parse_process(self) -> None:
+        """Start the syntax guard's parse process before the first keystroke needs it."""
+        self.engine.syntax.host.report = lambda message: self.log(message, "warning")
+        service = getattr(self, "index_service", None)
+        if service is not None:
+            service.documents.report = lambda message: self.log(message, "warning")
+        self.run_task(self.engine.syntax.host.start(), "starting the parse process")
+
+    def shutdown(self) -> None:
+        """The connection is over: stop pygls's machinery and the parse processes."""
+        super().shutdown()
+        self.engine.syntax.host.close_now()
+        service = getattr(self, "index_service", None)
+        if service is not None:
+            service.documents.close_now()
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""
@@ -231,29 +183,31 @@ class WeftServer(LanguageServer):
             )
 
     def _backend_failed(self, exc: BackendError, kind: str) -> None:
+        """A failed model call. The outage is a state (``weft.status`` and the clients' status
+        bars show it); the user gets one ``window/showMessage`` when it starts, none while the
+        backend keeps failing or flapping, whatever each error says."""
         self.log(f"model backend: {exc}", "warning")
-        if self._outage is not None:
-            return
+        now = time.monotonic()
+        last, self._last_failure = self._last_failure, (now, kind)
+        ongoing = last is not None and last[1] == kind and now - last[0] < OUTAGE_QUIET_S
+        starting = self._outage is None
         self._outage, self._outage_kind = str(exc), kind
         auto = self.settings.backend.kind == "auto" and kind != "offline"
-        meanwhile = (
-            "the built-in offline engine serves completions until it is back"
-            if auto
-            else "completions are paused until it is back"
-        )
-        if self._outage != self._last_shown_outage:  # one dialog per problem, not per flap
-            self._last_shown_outage = self._outage
+        if not ongoing:
+            meanwhile = (
+                "the built-in offline engine serves completions until it is back"
+                if auto
+                else "completions are paused until it is back"
+            )
             self.show(
                 f"weft: the model backend is not answering ({exc}); {meanwhile}. "
-                "Details in the weft log.",
+                "Details in the weft log; the status shows when it is back.",
                 "warning",
             )
-        if auto:
+        if starting and auto:
             self.run_task(self._reprobe_auto(), "watching for the model server")
 
     def _backend_ok(self, kind: str) -> None:
-        if kind == self._outage_kind:
-            self._last_shown_outage = None  # a later outage deserves its own message
         if self._outage is not None and kind == self._outage_kind:
             self.log("model backend answers again")
             self._outage = None

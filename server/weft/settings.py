@@ -521,8 +521,10 @@ def load_toml_source(root: Path | None) -> tuple[dict[str, Any] | None, str | No
             return tomllib.load(fh), None
     except FileNotFoundError:
         return None, None
+    except UnicodeDecodeError as exc:
+        return None, f"cannot read {path}: it is not UTF-8 text (byte {exc.start})"
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        return None, f"cannot read {path}: {exc}"
+        return None, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
 
 
 def load_cli_source(value: str | None) -> dict[str, Any] | None:

@@ -32,8 +32,13 @@ from weft.agent.edits import (
 )
 from weft.agent.repomap import RepoMapCache
 from weft.agent.tools import TOOLS, PathRefused, ToolBox, Workspace, number_lines
-from weft.agent.verify import describe_syntax_problems, new_syntax_problems, run_verify_command
+from weft.agent.verify import (
+    bounded_new_syntax_problems,
+    describe_syntax_problems,
+    run_verify_command,
+)
 from weft.backends.base import BackendError, BackendUnavailable, UnknownModel
+from weft.index.parse_host import VERIFY_BUDGET_S, ParseHost
 from weft.privacy import AuditLog, redactions_for_send
 from weft.sandbox import SandboxUnavailable, availability
 
@@ -138,8 +143,12 @@ class AgentLoop:
         report: Callable[[str], None] = lambda message: None,
         cancelled: Callable[[], bool] = lambda: False,
         repo_cache: RepoMapCache | None = None,
+        parse: ParseHost | None = None,
     ) -> None:
         self.workspace = workspace
+        self._own_parse = parse is None
+        self.parse = parse or ParseHost("verification parser", VERIFY_BUDGET_S)
+        """Where the re-parse of changed files runs (a parse process, under a budget)."""
         self.repo_cache = repo_cache
         self.chat = chat
         self.options = options
@@ -165,6 +174,9 @@ class AgentLoop:
         except SandboxUnavailable as exc:
             self.result.texts.clear()
             self.result.error = refusal_without_sandbox(str(exc))
+        finally:
+            if self._own_parse:
+                await self.parse.close()
         return self.result
 
     async def _run(self, task: AgentTask) -> None:
@@ -198,7 +210,7 @@ class AgentLoop:
                 turn = await self._cancellable(self.chat.complete(self.messages, tools))
             self.messages.append(Message("assistant", turn.text, list(turn.tool_calls)))
             if turn.tool_calls:
-                self._run_tools(turn.tool_calls)
+                await self._run_tools(turn.tool_calls)
                 continue
             feedback = await self._try_answer(turn)
             if feedback is None:
@@ -239,15 +251,15 @@ class AgentLoop:
             number_lines(text.splitlines(), 1)
         )
 
-    def _run_tools(self, calls: list[ToolCall]) -> None:
+    async def _run_tools(self, calls: list[ToolCall]) -> None:
         for call in calls:
             self._check_cancel()
             self.report(_describe_call(call))
             with self._timed(f"tool:{call.name}"):
                 if call.arguments is None:
                     result = f"error: the arguments of {call.name} are not valid JSON"
-                else:
-                    result = self.tools.call(call.name, call.arguments)
+                else:  # in a thread: a search may use its whole budget, the server may not wait
+                    result = await asyncio.to_thread(self.tools.call, call.name, call.arguments)
             self.messages.append(Message("tool", result, tool_call_id=call.id, name=call.name))
 
     async def _try_answer(self, turn: ChatTurn) -> str | None:
@@ -281,11 +293,12 @@ class AgentLoop:
             return "Your blocks change nothing. Send blocks that make the change."
         self.report("verifying: parsing " + ", ".join(sorted(applied.texts)))
         with self._timed("parse"):
-            broken = [
-                describe_syntax_problems(path, text, problems)
-                for path, text in sorted(applied.texts.items())
-                if (problems := new_syntax_problems(path, self.result.originals.get(path), text))
-            ]
+            broken = []
+            for path, text in sorted(applied.texts.items()):
+                original = self.result.originals.get(path)
+                problems = await bounded_new_syntax_problems(path, original, text, self.parse)
+                if problems:
+                    broken.append(describe_syntax_problems(path, text, problems))
         if broken:
             return (
                 "Your edit was rejected: it breaks the syntax.\n\n"

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from weft.agent.text_search import SearchPatternError, compile_pattern, search_lines
+
 logger = logging.getLogger(__name__)
 
 MAX_RESULT_CHARS = 8000
@@ -287,8 +289,9 @@ TOOLS: list[ToolSpec] = [
     ),
     ToolSpec(
         "search_text",
-        "Search workspace files with a regular expression: a JSON list of {path, line, text}, "
-        f"at most {MAX_MATCHES}. Optional glob to limit the files.",
+        "Search workspace files with a regular expression (RE2 syntax, matched line by line): "
+        f"a JSON list of {{path, line, text}}, at most {MAX_MATCHES}. Optional glob to limit "
+        "the files.",
         _schema({"pattern": {"type": "string"}, "glob": {"type": "string"}}, ["pattern"]),
     ),
 ]
@@ -317,7 +320,7 @@ class ToolBox:
             return f"error: refused: {exc}"
         except TypeError as exc:
             return f"error: bad arguments for {name}: {exc}"
-        except re.error as exc:
+        except (re.error, SearchPatternError) as exc:
             return f"error: invalid regular expression: {exc}"
         except OSError as exc:
             return f"error: cannot read: {exc.strerror or exc}"
@@ -373,24 +376,28 @@ class ToolBox:
         return "\n".join(files) + "\n" if files else "(no files)\n"
 
     def search_text(self, pattern: str, glob: str | None = None) -> str:
-        regex = re.compile(pattern)
-        rows: list[dict[str, Any]] = []
+        """Linear-time RE2 over the workspace's files (see ``agent/text_search.py``)."""
+        program = compile_pattern(pattern)
         deadline = time.monotonic() + SEARCH_BUDGET_S
-        for path in self.workspace.list_files(glob):
-            if len(rows) >= MAX_MATCHES or time.monotonic() > deadline:
-                break
+
+        def read(path: str) -> str | None:
             try:
                 # Search the text as the model may see it: a pattern cannot probe a secret.
-                text = self.workspace.read_for_prompt(path)
+                return self.workspace.read_for_prompt(path)
             except (PathRefused, OSError):
-                continue
-            for number, line in enumerate((text or "").splitlines(), 1):
-                if len(line) <= 4 * MAX_LINE_CHARS and regex.search(line):
-                    rows.append(
-                        {"path": path, "line": number, "text": line.strip()[:MAX_LINE_CHARS]}
-                    )
-                    if len(rows) >= MAX_MATCHES:
-                        break
+                return None
+
+        found, out_of_time = search_lines(
+            program, self.workspace.list_files(glob), read, MAX_MATCHES, deadline
+        )
+        rows = [
+            {"path": path, "line": line, "text": text.strip()[:MAX_LINE_CHARS]}
+            for path, line, text in found
+        ]
+        if out_of_time:
+            logger.info(
+                "search_text stopped after %.1f s with %d matches", SEARCH_BUDGET_S, len(rows)
+            )
         return _json_rows(rows)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from weft import sandbox
 from weft.index.languages import get_parser, language_for_path
+from weft.index.parse_host import VERIFY_BUDGET_S, ParseHost, ParseUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +75,38 @@ def syntax_problems(
 
 
 def new_syntax_problems(path: str, old: str | None, new: str) -> list[SyntaxProblem]:
-    """Problems the edit added to ``path`` (empty when it added none or there is no grammar)."""
+    """Problems the edit added to ``path`` (empty when it added none or there is no grammar).
+
+    Parses in this process; the agent uses :func:`bounded_new_syntax_problems`."""
     language = language_for_path(path)
     after = syntax_problems(new, language)
     if not after:
         return []
-    before = syntax_problems(old, language) if old else []
+    return _added(after, syntax_problems(old, language) if old else [])
+
+
+async def bounded_new_syntax_problems(
+    path: str, old: str | None, new: str, host: ParseHost
+) -> list[SyntaxProblem]:
+    """:func:`new_syntax_problems` with each parse in ``host`` (a parse process) under
+    ``VERIFY_BUDGET_S``. A grammar that overruns it or crashes skips the check for that file,
+    as for a language without a grammar (the verify command still runs), with a log line."""
+    language = language_for_path(path)
+    if language is None:
+        return []
+    key = (path, language)
+    try:
+        after = await host.call("problems", (new, language), key, VERIFY_BUDGET_S)
+        if not after:
+            return []
+        before = await host.call("problems", (old, language), key, VERIFY_BUDGET_S) if old else []
+    except ParseUnavailable as exc:
+        logger.warning("syntax check of %s skipped: %s", path, exc)
+        return []
+    return _added(after, before)
+
+
+def _added(after: list[SyntaxProblem], before: list[SyntaxProblem] | None) -> list[SyntaxProblem]:
     if before is not None and len(after) <= len(before):
         return []
     return after

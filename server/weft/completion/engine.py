@@ -9,7 +9,9 @@ A request is a document snapshot, a cursor offset and a trigger. The engine
    extends it, or aborts that call when it does not (at most one live call per document);
 4. builds the window and the request, streams it under the hard deadline and stops the stream
    as soon as the decided extent (one line or one block) is complete;
-5. post-processes the candidate (pure functions in ``postprocess``/``syntax_guard``).
+5. post-processes the candidate (pure functions in ``postprocess``) and guards its syntax
+   (``syntax``: parses run in a parse process under a budget; a request whose parse overran
+   is answered empty).
 
 Freshness: every request carries a generation number per document; a request that a newer
 one superseded is answered empty at once, and a result computed for text that has since
@@ -34,7 +36,9 @@ from weft.backends.base import (
     stream_with_deadline,
 )
 from weft.completion import crossfile, extent, postprocess, prompt, window
+from weft.completion.syntax import BoundedSyntax
 from weft.documents import Document, line_ending_of
+from weft.index.parse_host import ParseHost, ParseTimeout
 from weft.privacy import redactions_for_send
 from weft.secrets import redact, redact_around
 from weft.settings import Settings
@@ -145,7 +149,10 @@ class CompletionEngine:
         self,
         on_backend_error: Callable[[BackendError, str], None] | None = None,
         on_backend_ok: Callable[[str], None] | None = None,
+        parse: ParseHost | None = None,
     ) -> None:
+        self.syntax = BoundedSyntax(parse)
+        """The keystroke path's parses (opener check, syntax guard), in a parse process."""
         self._docs: dict[str, _DocState] = {}
         self._on_error = on_backend_error or (lambda exc, kind: None)
         self._on_ok = on_backend_ok or (lambda kind: None)
@@ -175,6 +182,9 @@ class CompletionEngine:
         self.stats.requests += 1
         return state.generation
 
+    async def aclose(self) -> None:
+        await self.syntax.aclose()
+
     async def complete(
         self,
         request: CompletionRequest,
@@ -182,20 +192,37 @@ class CompletionEngine:
         backend: CompletionBackend,
         generation: int | None = None,
     ) -> list[Suggestion]:
-        """Suggestions for ``request`` (empty when superseded, stale, or nothing good)."""
+        """Suggestions for ``request`` (empty when superseded, stale, or nothing good).
+
+        A parse that overran its budget (a grammar that loops, a pathological text) answers
+        this request with nothing; its document is no longer parsed with that grammar.
+        """
+        try:
+            return await self._complete(request, settings, backend, generation)
+        except ParseTimeout as exc:
+            logger.warning("no completion for %s: %s", request.doc.uri, exc)
+            return []
+
+    async def _complete(
+        self,
+        request: CompletionRequest,
+        settings: Settings,
+        backend: CompletionBackend,
+        generation: int | None,
+    ) -> list[Suggestion]:
         uri = request.doc.uri
         gen = generation if generation is not None else self.begin(uri)
         state = self._docs.setdefault(uri, _DocState())
         self._grace_s = max(REUSE_GRACE_S, settings.completion.debounce_ms / 1000 + 0.1)
         text, offset = request.doc.text, request.offset
         prefix, suffix = text[:offset], text[offset:]
-        multiline = extent.decide_multiline(
-            text, offset, request.doc.language, settings.completion.multiline
+        multiline = await self.syntax.decide_multiline(
+            uri, text, offset, request.doc.language, settings.completion.multiline
         )
 
         cached = None if request.selected else self._from_memory(state, prefix, suffix)
         if cached is not None and not request.invoked:
-            found = self._finish(request, [cached], multiline, "cache")
+            found = await self._finish(request, [cached], multiline, "cache")
             if found:
                 self.stats.cache_hits += 1
                 return found
@@ -222,7 +249,7 @@ class CompletionEngine:
         if not self.is_current(uri, gen):
             self.stats.superseded += 1
             return []
-        return self._finish(request, raws, multiline, source)
+        return await self._finish(request, raws, multiline, source)
 
     # -- steps -------------------------------------------------------------------------
 
@@ -501,16 +528,19 @@ class CompletionEngine:
         state.recent.insert(0, _Memory(prefix, suffix, raw, multiline))
         del state.recent[MAX_RECENT:]
 
-    def _finish(
+    async def _finish(
         self, request: CompletionRequest, raws: list[str], multiline: bool, source: str
     ) -> list[Suggestion]:
         started = time.perf_counter()
         doc, offset = request.doc, request.offset
         ctx = postprocess.context_for(doc.text, offset, doc.language)
+        keep = len(request.selected.text) if request.selected is not None else 0
         out: list[Suggestion] = []
         seen: set[str] = set()
         for raw in raws:
-            cand = postprocess.process_completion(ctx, raw, multiline, request.selected)
+            cand = postprocess.postprocess(ctx, raw, multiline, request.selected)
+            if cand is not None:
+                cand = await self.syntax.guard(doc.uri, ctx, cand, keep)
             if cand is None:
                 continue
             text = cand.insert_text

@@ -63,7 +63,19 @@ def decide_multiline(text: str, offset: int, language: str | None, setting: str)
     line, and after a block opener at the end of the line (``:`` in Python, ``{``, ``(``,
     ``[``, ``=>``) that the syntax tree confirms is code; single line in the middle of a line
     (anything but auto-closed characters after the cursor) and everywhere else.
+
+    This parses in the calling process; the server asks :func:`decide_by_text` first and sends
+    only the opener's window to a parse process (``index/parse_host.py``).
     """
+    decided = decide_by_text(text, offset, language, setting)
+    if isinstance(decided, bool):
+        return decided
+    return opener_is_code(text, decided, language)
+
+
+def decide_by_text(text: str, offset: int, language: str | None, setting: str) -> bool | int:
+    """:func:`decide_multiline` as far as the text alone tells: a bool, or the offset of a
+    block opener whose being code only the syntax tree can tell."""
     if setting == "always":
         return True
     if setting == "never":
@@ -80,18 +92,24 @@ def decide_multiline(text: str, offset: int, language: str | None, setting: str)
     if not opens_block(prefix, language):
         return False
     code = strip_python_comment(prefix) if language == "python" else prefix.rstrip()
-    return _opener_is_code(text, line_start + len(code) - 1, language)
+    return line_start + len(code) - 1
 
 
-def _opener_is_code(text: str, opener: int, language: str | None) -> bool:
+def opener_window(text: str, opener: int) -> tuple[str, int]:
+    """The bounded window :func:`opener_is_code` parses, and the opener's offset in it (so only
+    the window needs to travel to a parse process)."""
+    lo, hi = parse_window(text, opener, opener + 1, WINDOW_BEFORE, WINDOW_AFTER)
+    return text[lo:hi], opener - lo
+
+
+def opener_is_code(text: str, opener: int, language: str | None) -> bool:
     """False when the syntax tree puts the opener in a comment or a string, or (Python) the
     ``:`` belongs to a dict, slice, lambda or annotation rather than a block statement."""
     parser = get_parser(language) if language else None
     if parser is None:
         return True
-    lo, hi = parse_window(text, opener, opener + 1, WINDOW_BEFORE, WINDOW_AFTER)
-    window = text[lo:hi]
-    at = len(window[: opener - lo].encode())
+    window, at_char = opener_window(text, opener)
+    at = len(window[:at_char].encode())
     width = len(text[opener].encode())
     try:
         tree = parser.parse(window.encode())

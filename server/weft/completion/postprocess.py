@@ -717,7 +717,11 @@ def process_completion(
     multiline: bool,
     selected: SelectedCompletion | None = None,
 ) -> Candidate | None:
-    """``postprocess`` then the syntax guard, keeping the selected item's text and range."""
+    """``postprocess`` then the syntax guard, keeping the selected item's text and range.
+
+    The guard parses in the calling process here; the engine runs the same two steps with the
+    guard in a parse process (``index/parse_host.py``).
+    """
     from weft.completion.syntax_guard import guard_syntax
 
     cand = postprocess(ctx, raw, multiline, selected)
@@ -732,8 +736,18 @@ def process_completion(
         ctx.language,
         keep=keep,
     )
-    if text == cand.insert_text:
+    return apply_guard(ctx, cand, text, keep)
+
+
+def apply_guard(
+    ctx: CompletionContext, cand: Candidate, guarded: str, keep: int
+) -> Candidate | None:
+    """``cand`` with the syntax guard's text (None when nothing worth showing is left)."""
+    if guarded == cand.insert_text:
         return cand
-    if not text[keep:].strip() or text == ctx.text[cand.start_offset : cand.replace_end_offset]:
+    if (
+        not guarded[keep:].strip()
+        or guarded == ctx.text[cand.start_offset : cand.replace_end_offset]
+    ):
         return None
-    return replace(cand, insert_text=text)
+    return replace(cand, insert_text=guarded)

@@ -142,13 +142,18 @@ def _action(
 
 
 def resolve_action(action: types.CodeAction) -> types.CodeAction:
-    """Attach the command that runs the agent (the model is only called when it runs)."""
+    """Attach the command that runs the agent (the model is only called when it runs).
+
+    Raises ``JsonRpcInvalidParams`` (−32602) for an action whose ``data`` is not one of weft's.
+    """
+    from pygls.exceptions import JsonRpcInvalidParams
+
     data = action.data if isinstance(action.data, dict) else {}
     command = data.get("command")
-    if command in (FIX_COMMAND, REFACTOR_COMMAND):
-        action.command = types.Command(
-            title=action.title, command=command, arguments=list(data.get("arguments") or [])
-        )
+    arguments = data.get("arguments") or []
+    if command not in (FIX_COMMAND, REFACTOR_COMMAND) or not isinstance(arguments, list):
+        raise JsonRpcInvalidParams("codeAction/resolve: data is not that of a weft code action")
+    action.command = types.Command(title=action.title, command=command, arguments=arguments)
     return action
 
 

@@ -3,8 +3,11 @@
 ``workspace/didChangeWatchedFiles`` (registered dynamically), rebuilt by ``weft.reindex``, and
 answering ``workspace/symbol`` when ``index.workspaceSymbols`` is on.
 
-Everything slow runs in threads (parsing itself in worker processes); the event loop only
-schedules. :class:`IndexService` holds the state; ``register`` wires the handlers.
+Everything slow runs in threads or processes; the event loop only schedules. Files on disk are
+parsed by the index's worker pool; open documents by a parse process (``index/parse_host.py``)
+that keeps their trees, each update under :data:`DOCUMENT_BUDGET_S`: a document whose grammar
+overruns it (or crashes the process) is quarantined and keeps its last symbols.
+:class:`IndexService` holds the state; ``register`` wires the handlers.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
+
+from weft.index.parse_host import DOCUMENT_BUDGET_S, ParseHost, ParseUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,8 @@ class IndexService:
         self._start_task: asyncio.Future[None] | None = None
         self._settings_key: Any = None
         self._closing = False
+        self.documents = ParseHost("document indexer", DOCUMENT_BUDGET_S)
+        """Parses open documents (and keeps their trees between edits)."""
 
     @property
     def index(self) -> Any:
@@ -119,6 +126,10 @@ class IndexService:
             stats = await asyncio.to_thread(self._build_blocking, fresh, progress, cancelled)
         summary = await asyncio.to_thread(index.stats)  # counts ~10^5 symbols: not on the loop
         state = "cancelled" if stats.cancelled else "ready"
+        if stats.unreadable:
+            self.server.log(
+                "index: skipped unreadable folders: " + ", ".join(stats.unreadable), "warning"
+            )
         self.server.log(
             f"index {state}: {summary['files']} files, {summary['symbols']} definitions, "
             f"{summary['references']} references in {stats.seconds:.1f} s "
@@ -156,6 +167,7 @@ class IndexService:
         self._closing = True
         for task in list(self._edit_tasks.values()):
             task.cancel()
+        await self.documents.close()
         if self.index is not None:
             with contextlib.suppress(Exception):
                 self.index.close()
@@ -202,16 +214,35 @@ class IndexService:
                 del self._edit_tasks[uri]
 
     async def _update(self, uri: str, full: bool) -> None:
+        from weft.index.extract import from_blob
+
         doc = self.server.documents.get(uri)
         if doc is None or doc.path is None or self.index is None:
             return
-        async with self._edit_lock:  # one IncrementalDocument user at a time
-            await asyncio.to_thread(
-                self.index.update_document, doc.path, doc.text, doc.language_id, full
-            )
+        target = self.index.open_document_target(doc.path, doc.text, doc.language_id)
+        if target is None or not target.parse:
+            return
+        async with self._edit_lock:  # updates of a document go in order
+            try:
+                blob = await self.documents.call(
+                    "document",
+                    (target.rel, target.language, doc.text, full, DOCUMENT_BUDGET_S * 0.8),
+                    (target.rel, target.language),
+                )
+            except ParseUnavailable as exc:
+                logger.info("open document %s not re-indexed: %s", target.rel, exc)
+                return
+        if blob is None:
+            logger.info("indexing open document %s ran out of time; kept its symbols", target.rel)
+            return
+        self.index.put_open_document(target.rel, target.language, from_blob(blob))
 
     async def _close(self, path: str) -> None:
+        rel = self.index.rel(path)
         async with self._edit_lock:
+            if rel is not None:
+                with contextlib.suppress(ParseUnavailable, RuntimeError):
+                    await self.documents.call("close", (rel,))
             await asyncio.to_thread(self.index.close_document, path)
         self.file_changed(path)
 

@@ -77,7 +77,7 @@ async def _suggest(
     rel = ls.relative_path(doc) if doc is not None else ""
     reason = _refusal(ls, doc, uri, rel)
     if reason is not None:
-        ls.log_once((uri, reason), reason, "info" if doc is not None else "warning")
+        ls.log_once((uri, reason), reason, "info")
         return None
     assert doc is not None
     try:
@@ -90,7 +90,7 @@ async def _suggest(
                 selected.text,
             )
     except PositionError as exc:
-        ls.log(f"no completion for {uri}: {exc}", "warning")
+        ls.log(f"no completion for {uri}: {exc}", "info")  # the client's mistake
         return None
     generation = ls.engine.begin(uri)
     request = CompletionRequest(doc, offset, invoked, sel, rel, ls.index)

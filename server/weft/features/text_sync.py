@@ -33,7 +33,7 @@ def register(server: Any) -> None:
         uri = params.text_document.uri
         doc = ls.documents.get(uri)
         if doc is None:
-            ls.log(f"didChange for a document that is not open: {uri}", "warning")
+            ls.log_once((uri, "didChange"), f"didChange for a document that is not open: {uri}")
             return
         try:
             new = doc.with_changes(params.content_changes, params.text_document.version)
@@ -43,7 +43,7 @@ def register(server: Any) -> None:
                 ls.last_edit_offset[uri] = start + len(last.text)
             ls.documents[uri] = new
         except PositionError as exc:
-            ls.log(f"didChange for {uri} ignored: {exc}", "error")
+            ls.log(f"didChange for {uri} ignored: {exc}")  # the client's mistake: info
             return
         ls.notify_document("change", uri)
 

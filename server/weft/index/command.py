@@ -101,5 +101,9 @@ def format_summary(stats: dict[str, object], root: str) -> str:
         lines.append("languages: " + ", ".join(f"{k} {v}" for k, v in languages.items()))
     if skipped:
         lines.append("skipped: " + ", ".join(f"{k} {v}" for k, v in skipped.items()))
+    unreadable = stats.get("unreadable") or []
+    if unreadable:
+        assert isinstance(unreadable, list)
+        lines.append("unreadable folders (skipped): " + ", ".join(unreadable))
     lines.append(f"cache: {stats.get('cache') or 'in memory (cache folder not writable)'}")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ shared/notes/performance.md §2.3: trees cost ~27× the source, symbols ~133 byt
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import marshal
 import time
@@ -53,6 +54,9 @@ WRAPPERS = frozenset(
 # Siblings between a doc comment and its definition.
 ANNOTATIONS = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation"})
 MAX_TEXT = 200
+MAX_QUALNAME = 400
+MAX_DOC_NESTING = 8
+"""Definitions nested deeper than this in other definitions get no doc line."""
 READ_CHUNK = 1 << 16
 
 
@@ -188,17 +192,98 @@ def extract_tree(
     query = tags_query(language)
     if query is None:
         return EMPTY
+    return _collect(capture_all(query, tree.root_node, lines), data, language)
+
+
+WIDE_ERROR = 1000
+"""An ERROR node with more children than this is queried child by child (see below)."""
+MAX_QUERY_DEPTH = 256
+"""Captures start no deeper in the tree than this. A query cursor keeps a state per pattern
+started at each level above it, so 40,000 nested ``{a:`` took 2.5 s where 30,000 took 0.02 s;
+real definitions sit a few dozen levels deep."""
+
+Point = tuple[int, int]
+
+
+def capture_all(
+    query: Query, root: Node, lines: tuple[int, int] | None = None
+) -> dict[str, list[Node]]:
+    """Every capture of ``query`` under ``root`` (within ``lines``, when given), in time linear
+    in the tree.
+
+    A query cursor, on each node it visits, looks along the node's later siblings for a named
+    one; under an ERROR node made of a long run of anonymous tokens (100,000 ``(``) that look
+    is as long as the run, which makes the query quadratic (8 s for one 195 KB file). So wide
+    ERROR nodes are left out of the range the cursor walks, and their named children are
+    queried one by one (tags queries capture named nodes only). Captures may repeat across
+    ranges; :func:`_collect` keys everything by node.
+    """
+    wide = _wide_errors(root)
+    if not wide:
+        return _captures_in(query, root, lines, None, None)
+    out: dict[str, list[Node]] = {}
+    start: Point = root.start_point
+    for node in wide:
+        if node.start_point > start:
+            _merge(out, _captures_in(query, root, lines, start, node.start_point))
+        start = max(start, node.end_point)
+    if start < root.end_point:
+        _merge(out, _captures_in(query, root, lines, start, root.end_point))
+    for node in wide:
+        for child in node.named_children:
+            if lines is None or (
+                child.end_point[0] >= lines[0] and child.start_point[0] <= lines[1]
+            ):
+                _merge(out, capture_all(query, child, lines))
+    return out
+
+
+def _captures_in(
+    query: Query,
+    node: Node,
+    lines: tuple[int, int] | None,
+    start: Point | None,
+    end: Point | None,
+) -> dict[str, list[Node]]:
     cursor = QueryCursor(query)
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+    if lines is not None:
+        start = max(start or (0, 0), (lines[0], 0))
+        end = min(end or (lines[1] + 1, 0), (lines[1] + 1, 0))
+    if start is not None and end is not None:
+        if end <= start:
+            return {}
+        cursor.set_point_range(start, end)
     if lines is None:
-        return _collect(cursor.captures(tree.root_node), data, language)
+        return cursor.captures(node)
     # In a range, captures() drops the names of definitions that only enclose it; matches()
     # keeps whole matches.
-    cursor.set_point_range((lines[0], 0), (lines[1] + 1, 0))
     captures: dict[str, list[Node]] = {}
-    for _, match in cursor.matches(tree.root_node):
+    for _, match in cursor.matches(node):
         for cap, nodes in match.items():
             captures.setdefault(cap, []).extend(nodes)
-    return _collect(captures, data, language)
+    return captures
+
+
+def _wide_errors(root: Node) -> list[Node]:
+    """The outermost ERROR nodes under ``root`` with more than :data:`WIDE_ERROR` children, in
+    document order (only subtrees holding errors are walked)."""
+    if not root.has_error:
+        return []
+    found: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error and node.child_count > WIDE_ERROR:
+            found.append(node)
+            continue
+        stack.extend(child for child in reversed(node.children) if child.has_error)
+    return found
+
+
+def _merge(into: dict[str, list[Node]], more: dict[str, list[Node]]) -> None:
+    for cap, nodes in more.items():
+        into.setdefault(cap, []).extend(nodes)
 
 
 # When one name is captured as two kinds, the more specific kind wins (a Go ``type X struct``
@@ -284,12 +369,14 @@ def _pair(
         while index < len(containers) and containers[index][0] <= start:
             stack.append(containers[index])
             index += 1
-        # containers that ended before this name are done; the innermost open one is last
-        candidates = [c for c in stack if -c[1] >= end]
-        stack = candidates
-        if not candidates:
+        # containers nest, so those that ended before this name are on top: pop them (each is
+        # pushed and popped once, which keeps deep nesting linear); the innermost open one is
+        # then last
+        while stack and -stack[-1][1] < end:
+            stack.pop()
+        if not stack:
             continue
-        container = candidates[-1]
+        container = stack[-1]
         cnode = container[2]
         if cap == "name.scope":
             scope_names[cnode.id] = _text(data, node).replace("::", ".")
@@ -327,6 +414,8 @@ def _scoped_symbols(defs: Iterable[_Def], data: bytes, language: str) -> list[Sy
         if d.scope is not None:  # Foo:: or a Go receiver, inside any enclosing namespace
             prefix = f"{prefix}.{d.scope}" if prefix else d.scope
         qualname = f"{prefix}.{d.name}" if prefix else d.name
+        if len(qualname) > MAX_QUALNAME:  # 20,000 nested functions: keep the inner names
+            qualname = "…" + qualname[-MAX_QUALNAME:]
         if d.kind == "scope":
             stack.append((d.end, qualname, "scope"))
             continue
@@ -352,7 +441,9 @@ def _scoped_symbols(defs: Iterable[_Def], data: bytes, language: str) -> list[Sy
                 end_row,
                 end_col,
                 _line_at(data, node.start_byte),
-                _doc(node, data, language, kind),
+                # a node's parent and siblings cost tree-sitter a walk down from the root: for
+                # definitions nested deeper than this, that walk would make nesting quadratic
+                _doc(node, data, language, kind) if len(stack) <= MAX_DOC_NESTING else "",
             )
         )
     return out
@@ -424,16 +515,36 @@ def first_doc_line(text: str) -> str:
 # -- serialisation -----------------------------------------------------------------------
 
 
+BLOB_MAGIC = b"wS1"
+_DIGEST = 8
+
+
 def to_blob(symbols: FileSymbols) -> bytes:
-    """Compact bytes for the on-disk cache (marshal: fast, and only plain types inside)."""
-    return marshal.dumps(
+    """Compact bytes for the on-disk cache (marshal: fast, and only plain types inside), behind
+    a magic and a digest of the payload, so damage is found before ``marshal`` reads it."""
+    payload = marshal.dumps(
         ([tuple(d) for d in symbols.defs], symbols.refs, [tuple(i) for i in symbols.imports]), 4
+    )
+    return BLOB_MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
+
+
+def blob_is_sound(blob: bytes) -> bool:
+    """Whether ``blob`` is a :func:`to_blob` blob as written (marshal on damaged bytes can spend
+    seconds building a list it was told holds 10^9 items; this check costs a hash)."""
+    head = len(BLOB_MAGIC) + _DIGEST
+    return (
+        isinstance(blob, bytes)
+        and blob.startswith(BLOB_MAGIC)
+        and hashlib.blake2b(blob[head:], digest_size=_DIGEST).digest()
+        == blob[len(BLOB_MAGIC) : head]
     )
 
 
 def from_blob(blob: bytes) -> FileSymbols:
     """The inverse of :func:`to_blob`. Raises ValueError/EOFError/TypeError on damage."""
-    defs, refs, imports = marshal.loads(blob)
+    if not blob_is_sound(blob):
+        raise ValueError("damaged symbols blob")
+    defs, refs, imports = marshal.loads(blob[len(BLOB_MAGIC) + _DIGEST :])
     if not isinstance(refs, dict) or any(len(d) != len(Symbol._fields) for d in defs):
         raise ValueError("not a symbols blob")
     new = tuple.__new__  # Symbol._make without its per-call checks: warm starts load ~10^5 of these

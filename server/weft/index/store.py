@@ -3,7 +3,9 @@
 
 Writes happen in transactions, so a crash leaves the previous state or the next one, never half
 of a file. A cache that cannot be read, or was written by another format version, is deleted
-and rebuilt with a log line.
+and rebuilt with a log line. A cache weft may not write (a read-only mount, another user's
+file) is never deleted: it is read as it is and changes stay in memory. Damage inside a row is
+found by the symbols blob's digest (``extract.blob_is_sound``) and costs that row a re-parse.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import NamedTuple
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = "weft-index-2"
+FORMAT_VERSION = "weft-index-3"  # 3: symbols blobs carry a digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,6 +80,8 @@ class Store:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self.read_only = False
+        """True for a cache weft may read but not write: writes are skipped."""
         self._lock = threading.Lock()
         self._conn = self._open()
 
@@ -91,6 +95,8 @@ class Store:
         return conn
 
     def _open(self) -> sqlite3.Connection:
+        if self.path is not None and self.path.exists() and not _writable(self.path):
+            return self._open_read_only(self.path)
         try:
             conn = self._connect()
             conn.executescript(SCHEMA)
@@ -106,6 +112,36 @@ class Store:
             return conn
         except (sqlite3.DatabaseError, OSError) as exc:
             return self._rebuild(exc)
+
+    def _open_read_only(self, path: Path) -> sqlite3.Connection:
+        uri = path.resolve().as_uri()
+        for flags in ("mode=ro", "mode=ro&immutable=1"):  # WAL without a -shm needs immutable
+            try:
+                conn = sqlite3.connect(f"{uri}?{flags}", uri=True, check_same_thread=False)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+                if row is None or row[0] != FORMAT_VERSION:
+                    conn.close()
+                    raise sqlite3.DatabaseError(f"format {row[0] if row else None!r}")
+                conn.execute("SELECT count(*) FROM files").fetchone()
+            except sqlite3.DatabaseError as exc:
+                reason: Exception = exc
+                if "format" in str(exc):
+                    break
+                continue
+            logger.info("index cache %s is read-only: read as it is, changes kept in memory", path)
+            self.read_only = True
+            return conn
+        logger.warning(
+            "index cache %s is read-only and unusable (%s); index kept in memory", path, reason
+        )
+        return self._memory()
+
+    def _memory(self) -> sqlite3.Connection:
+        self.path = None
+        self.read_only = False
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.executescript(SCHEMA)
+        return conn
 
     def _rebuild(self, reason: Exception) -> sqlite3.Connection:
         if self.path is None:
@@ -131,10 +167,7 @@ class Store:
             logger.warning(
                 "cannot create index cache %s (%s); index kept in memory", self.path, exc
             )
-            self.path = None
-            conn = sqlite3.connect(":memory:", check_same_thread=False)
-            conn.executescript(SCHEMA)
-            return conn
+            return self._memory()
 
     def close(self) -> None:
         with self._lock:
@@ -150,7 +183,7 @@ class Store:
                 return {row[0]: FileRow(*row) for row in cursor}
             except sqlite3.DatabaseError as exc:
                 self._conn.close()
-                self._conn = self._rebuild(exc)
+                self._conn = self._rebuild(exc) if not self.read_only else self._memory()
                 return {}
 
     def blobs(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, bytes]]:
@@ -177,7 +210,7 @@ class Store:
     def write(self, rows: Iterable[FileRow] = (), deletes: Iterable[str] = ()) -> None:
         """Upsert and delete in one transaction (all or nothing)."""
         rows, deletes = list(rows), list(deletes)
-        if not rows and not deletes:
+        if (not rows and not deletes) or self.read_only:
             return
         with self._lock:
             try:
@@ -193,6 +226,8 @@ class Store:
 
     def touch(self, path: str, size: int, mtime_ns: int) -> None:
         """Record a new size and mtime for a file whose content hash did not change."""
+        if self.read_only:
+            return
         with self._lock:
             try:
                 with self._conn:
@@ -204,6 +239,8 @@ class Store:
                 logger.warning("index cache write failed: %s", exc)
 
     def rename(self, old: str, new: str) -> None:
+        if self.read_only:
+            return
         with self._lock:
             try:
                 with self._conn:
@@ -211,3 +248,8 @@ class Store:
                     self._conn.execute("UPDATE files SET path = ? WHERE path = ?", (new, old))
             except sqlite3.DatabaseError as exc:
                 logger.warning("index cache write failed: %s", exc)
+
+
+def _writable(path: Path) -> bool:
+    """Whether weft may write the cache file and, for SQLite's journal, its folder."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)

@@ -1,7 +1,8 @@
 """Listing a workspace: every regular file not excluded by :class:`weft.ignore.WorkspaceFilter`,
 with its size and mtime, following symlinks only while they stay inside the root and never
-around a loop. Unreadable folders, vanished entries and undecodable names are skipped with a
-log line.
+around a loop. Vanished entries and undecodable names are skipped with a log line; an unreadable
+folder is skipped with a warning naming it (and reported to ``on_unreadable``, so the server and
+the command line can say which).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def walk_workspace(
     root: Path,
     workspace_filter: WorkspaceFilter,
     cancelled: Callable[[], bool] = lambda: False,
+    on_unreadable: Callable[[str, str], None] | None = None,
 ) -> Iterator[FileStat]:
     """Files under ``root`` in a stable order (folders depth-first, names sorted)."""
     root_real = os.path.realpath(root)
@@ -59,7 +61,10 @@ def walk_workspace(
             with os.scandir(path) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            logger.info("skipping unreadable folder %s: %s", rel_dir or ".", exc.strerror)
+            why = exc.strerror or str(exc)
+            logger.warning("skipping folder %s: %s", os.path.join(root, rel_dir), why)
+            if on_unreadable is not None:
+                on_unreadable(rel_dir or ".", why)
             continue
         subdirs = []
         for entry in entries:

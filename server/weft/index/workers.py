@@ -24,7 +24,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +143,19 @@ def _serve(recv: Connection, send: Connection, nice: int) -> None:
             pass
     from weft.index import extract  # noqa: F401 - import before saying ready
 
+    serve_jobs(recv, send, _process_safely)
+
+
+def _process_safely(job: ParseJob) -> ParseResult:
+    try:
+        return process_job(job)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not end the worker
+        return ParseResult(job.rel, "skip", job.language, reason=f"error: {exc!r}"[:200])
+
+
+def serve_jobs(recv: Connection, send: Connection, handle: Callable[[Any], Any]) -> None:
+    """A child's loop (``_Worker`` contract): say READY, then answer each job with
+    ``handle(job)`` until told to stop (None) or the parent goes away."""
     try:
         send.send(READY)
     except (BrokenPipeError, OSError):
@@ -155,11 +168,7 @@ def _serve(recv: Connection, send: Connection, nice: int) -> None:
         if job is None:
             return
         try:
-            result = process_job(job)
-        except Exception as exc:  # noqa: BLE001 - one bad file must not end the worker
-            result = ParseResult(job.rel, "skip", job.language, reason=f"error: {exc!r}"[:200])
-        try:
-            send.send(result)
+            send.send(handle(job))
         except (BrokenPipeError, OSError):
             return
 
@@ -174,15 +183,16 @@ def _child_env() -> dict[str, str]:
 
 
 class _Worker:
-    """A ``python -m weft.index.workers`` child talking pickles over its stdin and stdout.
+    """A ``python -m weft.index.workers`` child (or another ``module`` with the same ``main``
+    contract) talking pickles over its stdin and stdout.
 
     A plain subprocess rather than multiprocessing's spawn, which re-runs the parent's
     ``__main__`` (a script without a main guard would start the index again in every worker).
     """
 
-    def __init__(self, nice: int) -> None:
+    def __init__(self, nice: int, module: str = "weft.index.workers") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "weft.index.workers", str(nice)],
+            [sys.executable, "-m", module, str(nice)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=_child_env(),

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from weft.ignore import WorkspaceFilter, compile_rule, last_match, normalize_rel
-from weft.index.extract import EMPTY, FileSymbols, Symbol, from_blob, has_tags_query, unpack_ref
+from weft.index.extract import (
+    EMPTY,
+    FileSymbols,
+    Symbol,
+    blob_is_sound,
+    from_blob,
+    has_tags_query,
+    unpack_ref,
+)
 from weft.index.imports import Import, resolve_import
 from weft.index.incremental import IncrementalDocument
 from weft.index.languages import has_grammar, language_for_path
@@ -61,6 +69,15 @@ class ResolvedImport(NamedTuple):
     paths: tuple[str, ...]  # workspace files it names (empty: outside the workspace)
 
 
+class OpenTarget(NamedTuple):
+    """An open document the index takes symbols for."""
+
+    rel: str
+    language: str
+    parse: bool
+    """False for a language without a tags query: nothing to parse (recorded already)."""
+
+
 class FileEntry(NamedTuple):
     language: str | None
     status: str  # ok | listed (no grammar) | skip:<reason>
@@ -76,6 +93,8 @@ class BuildStats:
     skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     cancelled: bool = False
+    unreadable: list[str] = field(default_factory=list)
+    """Folders that could not be listed (relative path and reason)."""
 
 
 class WorkspaceIndex:
@@ -110,7 +129,10 @@ class WorkspaceIndex:
         self._files: dict[str, FileEntry] = {}
         self._defs_by_name: dict[str, set[str]] = {}
         self._refs_by_name: dict[str, set[str]] = {}
-        self._open: dict[str, IncrementalDocument] = {}
+        self._open: dict[str, str] = {}
+        """Open documents (relative path → language): their symbols win over the disk."""
+        self._local_docs: dict[str, IncrementalDocument] = {}
+        """Trees of documents indexed in this process (``update_document``)."""
         self._loaded = False
         self._sorted_names: list[str] | None = None
         self._ref_counts: dict[str, int] | None = None
@@ -176,7 +198,11 @@ class WorkspaceIndex:
             rows: list[FileRow] = []
             reuse: list[str] = []
             max_bytes = self.settings.index.max_file_kb * 1024
-            for fs in walk_workspace(self.root, self.filter, cancelled):
+
+            def unreadable(rel: str, why: str) -> None:
+                stats.unreadable.append(f"{rel} ({why})")
+
+            for fs in walk_workspace(self.root, self.filter, cancelled, unreadable):
                 current[fs.rel] = fs
                 language = self.language_of(fs.rel)
                 row = stored.get(fs.rel)
@@ -233,13 +259,25 @@ class WorkspaceIndex:
     def _damaged(
         self, reuse: list[str], stored: dict[str, FileRow], max_bytes: int
     ) -> list[ParseJob]:
-        """Without memory, only rows from an older writer (no kind counts) need re-parsing."""
+        """Without memory, rows that need re-parsing: from an older writer (no kind counts), or
+        whose symbols blob fails its digest (damage is found row by row, at the cost of a hash)."""
+        ok = [p for p in reuse if stored[p].status == "ok"]
+        wanted = set(ok)
+        sound = {
+            path
+            for path, blob in self.store.blobs(None if len(ok) > 64 else ok)
+            if path in wanted and blob_is_sound(blob)
+        }
+        damaged = [p for p in ok if not stored[p].kinds or p not in sound]
+        if damaged:
+            logger.info(
+                "index cache: %d of %d rows damaged; re-parsing them", len(damaged), len(ok)
+            )
         return [
             ParseJob(
                 p, str(self.root / p), stored[p].language or "", max_bytes, None, stored[p].size
             )
-            for p in reuse
-            if stored[p].status == "ok" and not stored[p].kinds
+            for p in damaged
         ]
 
     def _load_reused(
@@ -413,6 +451,38 @@ class WorkspaceIndex:
 
     # -- changes -------------------------------------------------------------------------
 
+    def open_document_target(
+        self, path: str | os.PathLike[str], text: str, language_id: str | None = None
+    ) -> OpenTarget | None:
+        """Where an open document's symbols go; None when the path is not indexed (outside the
+        root, excluded, no grammar, over ``index.maxFileKb``, or it hung or crashed a worker).
+        A language without a tags query needs no parse (``parse`` False): it is recorded here.
+        """
+        rel = self.rel(path)
+        if rel is None or self.filter.is_excluded(rel, False):
+            return None
+        language = self.language_of(rel, language_id)
+        if language is None:
+            return None
+        if len(text) > self.settings.index.max_file_kb * 1024:
+            return None
+        with self._lock:
+            known = self._files.get(rel)
+        if known is not None and known.status.startswith(UNSAFE_STATUSES):
+            return None  # it hung or crashed a worker: never parse it again
+        if not has_tags_query(language):
+            with self._lock:
+                if known is None:
+                    self._put(rel, FileEntry(language, "ok", EMPTY))
+            return OpenTarget(rel, language, False)
+        return OpenTarget(rel, language, True)
+
+    def put_open_document(self, rel: str, language: str, symbols: FileSymbols) -> None:
+        """An open document's fresh symbols (they win over the disk until it is closed)."""
+        with self._lock:
+            self._open[rel] = language
+            self._put(rel, FileEntry(language, "ok", symbols))
+
     def update_document(
         self,
         path: str | os.PathLike[str],
@@ -420,39 +490,23 @@ class WorkspaceIndex:
         language_id: str | None = None,
         full: bool = False,
     ) -> bool:
-        """Index an open document from the editor's text. False when the path is not indexed
-        (outside the root, excluded, no grammar) or parsing ran out of time."""
-        rel = self.rel(path)
-        if rel is None or self.filter.is_excluded(rel, False):
-            return False
-        language = self.language_of(rel, language_id)
-        if language is None:
-            return False
-        if len(text) > self.settings.index.max_file_kb * 1024:
-            return False
-        with self._lock:
-            known = self._files.get(rel)
-        if known is not None and known.status.startswith(UNSAFE_STATUSES):
-            return False  # it hung or crashed a worker: never parse it in this process
-        if not has_tags_query(language):
-            # Nothing to extract, and a language-pack grammar may loop for ever while holding
-            # the GIL (cobol on "hello"): such files are only ever parsed in workers.
-            with self._lock:
-                if known is None:
-                    self._put(rel, FileEntry(language, "ok", EMPTY))
-            return True
+        """Index an open document from the editor's text, parsing in this process (tests and
+        ``bench/index.py``; the server parses in a parse process, see
+        ``features/index_feature.py``). False when the path is not indexed or parsing ran out
+        of time."""
+        target = self.open_document_target(path, text, language_id)
+        if target is None or not target.parse:
+            return target is not None
         with self._docs_lock:  # parse outside the query lock: queries never wait for a parse
-            doc = self._open.get(rel)
-            if doc is None or doc.language != language:
-                doc = IncrementalDocument(language)
+            doc = self._local_docs.get(target.rel)
+            if doc is None or doc.language != target.language:
+                doc = self._local_docs[target.rel] = IncrementalDocument(target.language)
             symbols = doc.update(text, full=full)
-            if symbols is None:
-                logger.info("indexing open document %s ran out of time; kept its last symbols", rel)
-                return False
-            with self._lock:
-                self._open[rel] = doc
-                self._put(rel, FileEntry(language, "ok", symbols))
-            return True
+        if symbols is None:
+            logger.info("indexing open document %s ran out of time; kept its symbols", target.rel)
+            return False
+        self.put_open_document(target.rel, target.language, symbols)
+        return True
 
     def close_document(self, path: str | os.PathLike[str]) -> None:
         """Forget an open document's tree; the file falls back to its state on disk."""
@@ -460,6 +514,7 @@ class WorkspaceIndex:
         if rel is None:
             return
         with self._docs_lock, self._lock:
+            self._local_docs.pop(rel, None)
             if self._open.pop(rel, None) is None:
                 return
             for blob_path, blob in self.store.blobs([rel]):
@@ -480,6 +535,7 @@ class WorkspaceIndex:
         self.store.write((), [rel])
         with self._lock:
             self._open.pop(rel, None)
+            self._local_docs.pop(rel, None)
             self._drop(rel)
 
     def rename(self, old: str | os.PathLike[str], new: str | os.PathLike[str]) -> None:
@@ -492,6 +548,7 @@ class WorkspaceIndex:
         with self._docs_lock, self._lock:
             entry = self._files.get(old_rel)
             doc = self._open.pop(old_rel, None)
+            local = self._local_docs.pop(old_rel, None)
             moved = (
                 entry is not None and not excluded and entry.language == self.language_of(new_rel)
             )
@@ -501,6 +558,8 @@ class WorkspaceIndex:
                 self._put(new_rel, entry)
                 if doc is not None:
                     self._open[new_rel] = doc
+                if local is not None:
+                    self._local_docs[new_rel] = local
         if moved:
             self.store.rename(old_rel, new_rel)
             return
@@ -747,6 +806,7 @@ class WorkspaceIndex:
             "seconds": round(self.last_build.seconds, 3),
             "reused": self.last_build.reused,
             "parsed": self.last_build.parsed,
+            "unreadable": list(self.last_build.unreadable),
             "cache": str(self.store.path) if self.store.path else None,
             "queries": sorted(name for name in files if has_tags_query(name)),
         }

@@ -133,6 +133,9 @@ class WeftServer(LanguageServer):
         service = getattr(self, "index_service", None)
         if service is not None:
             service.documents.close_now()
+        checks = getattr(self, "checks", None)
+        if checks is not None:
+            checks.parser.close_now()
 
     def notify_document(self, event: str, uri: str) -> None:
         """Tell every document listener; a failing listener is logged, not raised."""

@@ -21,8 +21,9 @@ from typing import Any
 from weft.checks.checkers import CHECKERS, Checker, Job, Target, locate
 from weft.checks.findings import Finding
 from weft.checks.runner import run_checker
-from weft.checks.syntax import syntax_findings
+from weft.checks.syntax import bounded_syntax_findings
 from weft.documents import Document
+from weft.index.parse_host import DOCUMENT_BUDGET_S, ParseHost
 from weft.sandbox import SandboxUnavailable
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class ChecksService:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._runs: dict[str, asyncio.Task[Any]] = {}
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
+        self.parser = ParseHost("checks", DOCUMENT_BUDGET_S)
+        """The parse process tree-sitter's syntax check runs in (a grammar may never return)."""
         self.on_result: list[Any] = []
         """Called with (uri, Checked) after each finished run (publishing listens here)."""
 
@@ -142,7 +145,9 @@ class ChecksService:
         ran: list[str] = []
         found: list[Finding] = []
         if settings.checks.syntax:
-            found += await asyncio.to_thread(syntax_findings, doc.text, doc.language)
+            found += await bounded_syntax_findings(
+                doc.text, doc.language, str(doc.path or doc.uri), self.parser
+            )
             ran.append("tree-sitter")
         if jobs:
             assert root is not None and doc.path is not None
